@@ -1,0 +1,32 @@
+// Multi-head scaled dot-product attention over a packed batch of variable-length sequences:
+// no compute is spent on padding, because there is none.
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+#include "core/thread_pool.hpp"
+
+namespace tessera::kernels {
+
+// One sequence inside a packed token matrix: rows [first_row, first_row + length).
+struct SequenceSpan {
+    std::size_t first_row = 0;
+    std::size_t length = 0;
+};
+
+struct AttentionShape {
+    std::size_t head_count = 0;
+    std::size_t head_dim = 0;
+    bool causal = false;  // CLIP text: token t attends to tokens <= t only
+};
+
+// For each sequence s, head h, token t:
+//   out[t, h*head_dim:(h+1)*head_dim] = softmax(q_t . K^T / sqrt(head_dim)) V   (within s only)
+// q, k, v point at the first row's head-0 values; consecutive rows are `qkv_stride` floats apart
+// (3*hidden for a fused QKV buffer, hidden for separate buffers). out has row stride out_stride.
+void attention(const float* q, const float* k, const float* v, std::size_t qkv_stride,
+               std::span<const SequenceSpan> sequences, const AttentionShape& shape, float* out,
+               std::size_t out_stride, core::ThreadPool* pool);
+
+}  // namespace tessera::kernels
