@@ -1,0 +1,283 @@
+// The portable C++ bodies of every kernel, written as plain loops the compiler vectorises.
+// generic/kernels_generic.cpp compiles them for baseline x86-64 (the reference every test checks
+// the others against); avx2/ and avx512/ include them again with their -m flags and replace the
+// GEMM micro-kernels with intrinsics. Anonymous namespace: see vec_math.hpp.
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/isa_kernels.hpp"
+#include "kernels/vec_math.hpp"
+
+namespace tessera::kernels::detail {
+namespace {
+
+inline float bf16_to_float(std::uint16_t value) {
+    return std::bit_cast<float>(static_cast<std::uint32_t>(value) << 16);
+}
+
+// Round to nearest even, as vcvtneps2bf16 does (inputs are finite).
+inline std::uint16_t float_to_bf16(float value) {
+    const std::uint32_t bits = std::bit_cast<std::uint32_t>(value);
+    return static_cast<std::uint16_t>((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+}
+
+// ---- GEMM micro-kernels (portable) -------------------------------------------------------------
+
+template <std::size_t MR, std::size_t NR>
+void gemm_f32_portable(const void* a_bytes, std::size_t a_stride_bytes, std::size_t rows,
+                       const void* b_panel, std::size_t k_groups, float* tile,
+                       const Int8Epilogue* /*epilogue*/) {
+    const auto* a_base = static_cast<const char*>(a_bytes);
+    const auto* b = static_cast<const float*>(b_panel);
+    float acc[MR][NR] = {};
+    for (std::size_t k_idx = 0; k_idx < k_groups; ++k_idx) {
+        const float* b_row = b + k_idx * NR;
+        for (std::size_t row = 0; row < rows; ++row) {
+            const float a_value =
+                reinterpret_cast<const float*>(a_base + row * a_stride_bytes)[k_idx];
+            for (std::size_t col = 0; col < NR; ++col) acc[row][col] += a_value * b_row[col];
+        }
+    }
+    for (std::size_t row = 0; row < rows; ++row) std::memcpy(tile + row * NR, acc[row], sizeof(acc[row]));
+}
+
+template <std::size_t MR, std::size_t NR>
+void gemm_bf16_portable(const void* a_bytes, std::size_t a_stride_bytes, std::size_t rows,
+                        const void* b_panel, std::size_t k_groups, float* tile,
+                        const Int8Epilogue* /*epilogue*/) {
+    const auto* a_base = static_cast<const char*>(a_bytes);
+    const auto* b = static_cast<const std::uint16_t*>(b_panel);
+    float acc[MR][NR] = {};
+    for (std::size_t group = 0; group < k_groups; ++group) {
+        const std::uint16_t* b_group = b + group * NR * 2;
+        float b0[NR], b1[NR];
+        for (std::size_t col = 0; col < NR; ++col) {
+            b0[col] = bf16_to_float(b_group[2 * col]);
+            b1[col] = bf16_to_float(b_group[2 * col + 1]);
+        }
+        for (std::size_t row = 0; row < rows; ++row) {
+            const auto* a_row = reinterpret_cast<const std::uint16_t*>(a_base + row * a_stride_bytes);
+            const float a0 = bf16_to_float(a_row[2 * group]);
+            const float a1 = bf16_to_float(a_row[2 * group + 1]);
+            for (std::size_t col = 0; col < NR; ++col) acc[row][col] += a0 * b0[col] + a1 * b1[col];
+        }
+    }
+    for (std::size_t row = 0; row < rows; ++row) std::memcpy(tile + row * NR, acc[row], sizeof(acc[row]));
+}
+
+template <std::size_t MR, std::size_t NR>
+void gemm_int8_portable(const void* a_bytes, std::size_t a_stride_bytes, std::size_t rows,
+                        const void* b_panel, std::size_t k_groups, float* tile,
+                        const Int8Epilogue* epilogue) {
+    const auto* a_base = static_cast<const char*>(a_bytes);
+    const auto* b = static_cast<const std::int8_t*>(b_panel);
+    std::int32_t acc[MR][NR] = {};
+    for (std::size_t group = 0; group < k_groups; ++group) {
+        const std::int8_t* b_group = b + group * NR * 4;
+        for (std::size_t row = 0; row < rows; ++row) {
+            const auto* a_row = reinterpret_cast<const std::uint8_t*>(a_base + row * a_stride_bytes) + 4 * group;
+            for (std::size_t col = 0; col < NR; ++col) {
+                const std::int8_t* w = b_group + 4 * col;
+                acc[row][col] += a_row[0] * w[0] + a_row[1] * w[1] + a_row[2] * w[2] + a_row[3] * w[3];
+            }
+        }
+    }
+    for (std::size_t row = 0; row < rows; ++row) {
+        const float row_scale = epilogue->row_scale[row];
+        const float row_zero = epilogue->row_zero[row];
+        for (std::size_t col = 0; col < NR; ++col) {
+            const float centred = static_cast<float>(acc[row][col]) - row_zero * epilogue->col_sum[col];
+            tile[row * NR + col] = row_scale * epilogue->col_scale[col] * centred;
+        }
+    }
+}
+
+// ---- element-wise and row-wise kernels ---------------------------------------------------------
+
+void finish_tile_impl(const float* tile, std::size_t tile_stride, std::size_t rows,
+                      std::size_t cols, const float* bias, Activation activation, float* y,
+                      std::size_t y_stride) {
+    for (std::size_t row = 0; row < rows; ++row) {
+        const float* src = tile + row * tile_stride;
+        float* dst = y + row * y_stride;
+        if (bias != nullptr) {
+            for (std::size_t col = 0; col < cols; ++col) dst[col] = src[col] + bias[col];
+        } else {
+            for (std::size_t col = 0; col < cols; ++col) dst[col] = src[col];
+        }
+        vec_math::apply(dst, cols, activation);
+    }
+}
+
+void activation_impl(float* x, std::size_t count, Activation activation) {
+    vec_math::apply(x, count, activation);
+}
+
+void layer_norm_impl(const float* x, const float* residual, std::size_t row_count,
+                     std::size_t dim, const float* gamma, const float* beta, float eps,
+                     float* out) {
+    for (std::size_t row = 0; row < row_count; ++row) {
+        const float* x_row = x + row * dim;
+        float* out_row = out + row * dim;
+        if (residual != nullptr) {
+            const float* res_row = residual + row * dim;
+            for (std::size_t idx = 0; idx < dim; ++idx) out_row[idx] = x_row[idx] + res_row[idx];
+        } else if (out_row != x_row) {
+            std::memcpy(out_row, x_row, dim * sizeof(float));
+        }
+        // Two passes (mean, then squared deviations): the one-pass formula loses digits when
+        // the mean is large compared with the spread, which residual streams can have.
+        const float mean = vec_math::sum(out_row, dim) / static_cast<float>(dim);
+        float lanes[16] = {};
+        std::size_t idx = 0;
+        for (; idx + 16 <= dim; idx += 16) {
+            for (std::size_t lane = 0; lane < 16; ++lane) {
+                const float centred = out_row[idx + lane] - mean;
+                lanes[lane] += centred * centred;
+            }
+        }
+        for (; idx < dim; ++idx) lanes[idx & 15] += (out_row[idx] - mean) * (out_row[idx] - mean);
+        float variance = 0.0f;
+        for (float lane_sum : lanes) variance += lane_sum;
+        variance /= static_cast<float>(dim);
+        const float inv_std = 1.0f / std::sqrt(variance + eps);
+        for (std::size_t col = 0; col < dim; ++col) {
+            out_row[col] = (out_row[col] - mean) * inv_std * gamma[col] + beta[col];
+        }
+    }
+}
+
+void softmax_row(float* x, std::size_t dim) {
+    const float row_max = vec_math::max(x, dim);
+    for (std::size_t idx = 0; idx < dim; ++idx) x[idx] = vec_math::exp(x[idx] - row_max);
+    const float inv_sum = 1.0f / vec_math::sum(x, dim);
+    for (std::size_t idx = 0; idx < dim; ++idx) x[idx] *= inv_sum;
+}
+
+void softmax_rows_impl(float* x, std::size_t row_count, std::size_t dim) {
+    for (std::size_t row = 0; row < row_count; ++row) softmax_row(x + row * dim, dim);
+}
+
+void swiglu_impl(const float* up, std::size_t up_stride, const float* gate,
+                 std::size_t gate_stride, std::size_t row_count, std::size_t dim, float* out,
+                 std::size_t out_stride) {
+    for (std::size_t row = 0; row < row_count; ++row) {
+        const float* up_row = up + row * up_stride;
+        const float* gate_row = gate + row * gate_stride;
+        float* out_row = out + row * out_stride;
+        for (std::size_t idx = 0; idx < dim; ++idx) {
+            out_row[idx] = vec_math::silu(gate_row[idx]) * up_row[idx];
+        }
+    }
+}
+
+void to_bf16_rows_impl(const float* x, std::size_t x_stride, std::size_t row_count,
+                       std::size_t k, std::size_t k_padded, std::uint16_t* out) {
+    for (std::size_t row = 0; row < row_count; ++row) {
+        const float* x_row = x + row * x_stride;
+        std::uint16_t* out_row = out + row * k_padded;
+        for (std::size_t idx = 0; idx < k; ++idx) out_row[idx] = float_to_bf16(x_row[idx]);
+        for (std::size_t idx = k; idx < k_padded; ++idx) out_row[idx] = 0;
+    }
+}
+
+void quantize_u8_rows_impl(const float* x, std::size_t x_stride, std::size_t row_count,
+                           std::size_t k, std::size_t k_padded, std::uint8_t* out, float* scale,
+                           float* zero) {
+    for (std::size_t row = 0; row < row_count; ++row) {
+        const float* x_row = x + row * x_stride;
+        std::uint8_t* out_row = out + row * k_padded;
+        float lo_lanes[16] = {}, hi_lanes[16] = {};  // start at 0: zero must be representable
+        std::size_t idx = 0;
+        for (; idx + 16 <= k; idx += 16) {
+            for (std::size_t lane = 0; lane < 16; ++lane) {
+                lo_lanes[lane] = std::min(lo_lanes[lane], x_row[idx + lane]);
+                hi_lanes[lane] = std::max(hi_lanes[lane], x_row[idx + lane]);
+            }
+        }
+        for (; idx < k; ++idx) {
+            lo_lanes[0] = std::min(lo_lanes[0], x_row[idx]);
+            hi_lanes[0] = std::max(hi_lanes[0], x_row[idx]);
+        }
+        float lo = 0.0f, hi = 0.0f;
+        for (std::size_t lane = 0; lane < 16; ++lane) {
+            lo = std::min(lo, lo_lanes[lane]);
+            hi = std::max(hi, hi_lanes[lane]);
+        }
+        float row_scale = (hi - lo) / 255.0f;
+        if (!(row_scale > 0.0f)) row_scale = 1.0f;
+        const float inv_scale = 1.0f / row_scale;
+        // The zero point is an integer so that 0.0 maps exactly onto a code (padding stays 0).
+        const float row_zero = std::min(255.0f, std::max(0.0f, std::nearbyint(-lo * inv_scale)));
+        for (std::size_t col = 0; col < k; ++col) {
+            float code = (x_row[col] * inv_scale + 12582912.0f) - 12582912.0f;
+            code = std::min(255.0f, std::max(0.0f, code + row_zero));
+            out_row[col] = static_cast<std::uint8_t>(static_cast<std::int32_t>(code));
+        }
+        for (std::size_t col = k; col < k_padded; ++col) out_row[col] = static_cast<std::uint8_t>(row_zero);
+        scale[row] = row_scale;
+        zero[row] = row_zero;
+    }
+}
+
+// One (sequence, head) of attention. K is transposed and V copied into contiguous scratch once,
+// so the score loop runs along keys and the output loop along head_dim, both unit stride.
+// The working set is 2 * head_dim * length floats (64 KB for 128 tokens at head_dim 64), so a
+// head stays in L2 while all its queries run; sequences are never padded.
+void attention_head_impl(const float* q, const float* k, const float* v, std::size_t qkv_stride,
+                         std::size_t length, std::size_t head_dim, bool causal, float scale,
+                         float* out, std::size_t out_stride, float* scratch) {
+    float* k_t = scratch;                     // head_dim x length
+    float* v_c = k_t + head_dim * length;     // length x head_dim
+    float* scores = v_c + head_dim * length;  // length
+    for (std::size_t key = 0; key < length; ++key) {
+        const float* k_row = k + key * qkv_stride;
+        for (std::size_t dim_idx = 0; dim_idx < head_dim; ++dim_idx) k_t[dim_idx * length + key] = k_row[dim_idx];
+        std::memcpy(v_c + key * head_dim, v + key * qkv_stride, head_dim * sizeof(float));
+    }
+    for (std::size_t query = 0; query < length; ++query) {
+        const std::size_t key_count = causal ? query + 1 : length;
+        const float* q_row = q + query * qkv_stride;
+        for (std::size_t key = 0; key < key_count; ++key) scores[key] = 0.0f;
+        for (std::size_t dim_idx = 0; dim_idx < head_dim; ++dim_idx) {
+            const float q_value = q_row[dim_idx] * scale;
+            const float* k_col = k_t + dim_idx * length;
+            for (std::size_t key = 0; key < key_count; ++key) scores[key] += q_value * k_col[key];
+        }
+        softmax_row(scores, key_count);
+        float* out_row = out + query * out_stride;
+        for (std::size_t dim_idx = 0; dim_idx < head_dim; ++dim_idx) out_row[dim_idx] = 0.0f;
+        for (std::size_t key = 0; key < key_count; ++key) {
+            const float weight = scores[key];
+            const float* v_row = v_c + key * head_dim;
+            for (std::size_t dim_idx = 0; dim_idx < head_dim; ++dim_idx) out_row[dim_idx] += weight * v_row[dim_idx];
+        }
+    }
+}
+
+// The element-wise part of a table, shared by every ISA file.
+inline IsaKernels portable_table(const char* name) {
+    IsaKernels table;
+    table.name = name;
+    table.gemm_f32 = {"portable_f32_4x16", 4, 16, 1, &gemm_f32_portable<4, 16>};
+    table.gemm_bf16 = {"portable_bf16_4x16", 4, 16, 2, &gemm_bf16_portable<4, 16>};
+    table.gemm_int8 = {"portable_int8_4x16", 4, 16, 4, &gemm_int8_portable<4, 16>};
+    table.finish_tile = &finish_tile_impl;
+    table.activation = &activation_impl;
+    table.layer_norm = &layer_norm_impl;
+    table.softmax_rows = &softmax_rows_impl;
+    table.swiglu = &swiglu_impl;
+    table.to_bf16_rows = &to_bf16_rows_impl;
+    table.quantize_u8_rows = &quantize_u8_rows_impl;
+    table.attention_head = &attention_head_impl;
+    return table;
+}
+
+}  // namespace
+}  // namespace tessera::kernels::detail

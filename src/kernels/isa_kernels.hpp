@@ -1,0 +1,93 @@
+// The per-ISA kernel table: what generic/, avx2/ and avx512/ each provide, and the dispatch that
+// picks one at run time from core::active_isa_level() (private to kernels/).
+//
+//   const auto& isa = detail::isa_kernels(core::active_isa_level());
+//   isa.layer_norm(x, nullptr, rows, dim, gamma, beta, 1e-12f, out);
+//
+// Adding an ISA variant is one file that fills an IsaKernels and one line in dispatch.cpp.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/cpu_features.hpp"
+#include "kernels/attention.hpp"
+#include "kernels/linear.hpp"
+
+namespace tessera::kernels::detail {
+
+// Per-tile data the int8 micro-kernels need to turn int32 sums into floats:
+// y[r, c] = row_scale[r] * col_scale[c] * (acc[r, c] - row_zero[r] * col_sum[c]).
+struct Int8Epilogue {
+    const float* row_scale = nullptr;  // per A row (from the tile's first row on)
+    const float* row_zero = nullptr;   // per A row: the u8 zero point, as float
+    const float* col_scale = nullptr;  // per column of the panel (nr entries)
+    const float* col_sum = nullptr;    // per column: sum of the int8 weights, as float
+};
+
+// A GEMM micro-kernel: tile[r, c] = sum_k A[r, k] * B[k, c] for r < rows (<= mr), c < nr.
+// `a` is row-major with a byte stride; `b_panel` is one packed panel of nr columns with the K
+// axis in groups of k_group (fp32: 1 float, bf16: 2 values, int8: 4 bytes) interleaved per column;
+// `k_groups` counts those groups. The tile has row stride nr and is always written as floats.
+using MicroKernel = void (*)(const void* a, std::size_t a_stride_bytes, std::size_t rows,
+                             const void* b_panel, std::size_t k_groups, float* tile,
+                             const Int8Epilogue* epilogue);
+
+struct GemmVariant {
+    const char* name = nullptr;
+    std::size_t mr = 0;       // rows per tile
+    std::size_t nr = 0;       // columns per packed panel
+    std::size_t k_group = 1;  // K values interleaved per column in a panel
+    MicroKernel kernel = nullptr;
+};
+
+struct IsaKernels {
+    const char* name = nullptr;
+    GemmVariant gemm_f32;
+    GemmVariant gemm_bf16;  // kernel == nullptr: this ISA has none (fall back to generic)
+    GemmVariant gemm_int8;
+
+    // y[r, 0:cols] = act(tile[r, 0:cols] + bias[0:cols]) for r < rows (bias may be null).
+    void (*finish_tile)(const float* tile, std::size_t tile_stride, std::size_t rows,
+                        std::size_t cols, const float* bias, Activation activation, float* y,
+                        std::size_t y_stride) = nullptr;
+    void (*activation)(float* x, std::size_t count, Activation activation) = nullptr;
+    void (*layer_norm)(const float* x, const float* residual, std::size_t row_count,
+                       std::size_t dim, const float* gamma, const float* beta, float eps,
+                       float* out) = nullptr;
+    void (*softmax_rows)(float* x, std::size_t row_count, std::size_t dim) = nullptr;
+    void (*swiglu)(const float* up, std::size_t up_stride, const float* gate,
+                   std::size_t gate_stride, std::size_t row_count, std::size_t dim, float* out,
+                   std::size_t out_stride) = nullptr;
+    // Rounds rows of floats to bf16 (round to nearest even), K padded with zeros to k_padded.
+    void (*to_bf16_rows)(const float* x, std::size_t x_stride, std::size_t row_count,
+                         std::size_t k, std::size_t k_padded, std::uint16_t* out) = nullptr;
+    // Asymmetric u8 quantisation per row: q = clamp(round(x / scale) + zero, 0, 255).
+    void (*quantize_u8_rows)(const float* x, std::size_t x_stride, std::size_t row_count,
+                             std::size_t k, std::size_t k_padded, std::uint8_t* out, float* scale,
+                             float* zero) = nullptr;
+    // Attention for one (sequence, head): rows of q/k/v/out are `stride` apart; `scratch` holds at
+    // least attention_scratch_floats(length, head_dim) floats.
+    void (*attention_head)(const float* q, const float* k, const float* v, std::size_t qkv_stride,
+                           std::size_t length, std::size_t head_dim, bool causal, float scale,
+                           float* out, std::size_t out_stride, float* scratch) = nullptr;
+};
+
+[[nodiscard]] constexpr std::size_t attention_scratch_floats(std::size_t length,
+                                                             std::size_t head_dim) {
+    // K^T and V copies (head_dim x length each) plus a block of 16 score rows.
+    return 2 * head_dim * length + 16 * (length + 16) + 64;
+}
+
+const IsaKernels& generic_kernels();
+const IsaKernels& avx2_kernels();
+const IsaKernels& avx512_kernels();
+// Provided by avx512/gemm_bf16.cpp and avx512/gemm_int8.cpp (need AVX512_BF16 / AVX512_VNNI).
+GemmVariant avx512_bf16_gemm();
+GemmVariant avx512_vnni_gemm();
+
+// The table for `level`; bf16/int8 entries are already resolved to the best available variant.
+const IsaKernels& isa_kernels(core::IsaLevel level);
+inline const IsaKernels& active_kernels() { return isa_kernels(core::active_isa_level()); }
+
+}  // namespace tessera::kernels::detail

@@ -1,0 +1,244 @@
+// Linear: weight packing at create() and the GEMM driver that tiles x W^T over the thread pool.
+//
+// Why our own micro-kernels and not oneDNN or OpenBLAS (measured, see bench/engine/gemm_bench.cpp
+// and docs/performance.md): the shapes here are skinny-K (384..3072) with M from 1 to ~16k rows,
+// called ~40-70 times per batch. A packed-once weight, bias+activation fused into the tile
+// epilogue while it is still in L1, and one pool shared with attention beat both libraries at
+// every shape measured; OpenBLAS repacks B on every call, and oneDNN's sgemm needs a separate
+// pass for bias + GELU.
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "kernels/isa_kernels.hpp"
+#include "kernels/linear.hpp"
+#include "kernels/work_buffer.hpp"
+
+namespace tessera::kernels {
+
+using detail::GemmVariant;
+using detail::IsaKernels;
+
+namespace {
+
+struct FreeDeleter {
+    void operator()(void* ptr) const { std::free(ptr); }
+};
+
+std::unique_ptr<std::byte, FreeDeleter> aligned_bytes(std::size_t size) {
+    const std::size_t rounded = (size + 63) / 64 * 64;
+    void* ptr = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+    if (ptr == nullptr) throw Error(ErrorCode::resource_exhausted, "Linear: cannot allocate packed weights");
+    std::memset(ptr, 0, rounded == 0 ? 64 : rounded);
+    return std::unique_ptr<std::byte, FreeDeleter>(static_cast<std::byte*>(ptr));
+}
+
+std::size_t element_bytes(Precision precision) {
+    switch (precision) {
+        case Precision::fp32: return 4;
+        case Precision::bf16: return 2;
+        case Precision::int8: return 1;
+    }
+    return 4;
+}
+
+std::uint16_t to_bf16(float value) {
+    std::uint32_t bits = 0;
+    std::memcpy(&bits, &value, sizeof(bits));
+    return static_cast<std::uint16_t>((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+}
+
+}  // namespace
+
+struct Linear::Impl {
+    std::size_t out_dim = 0;
+    std::size_t in_dim = 0;
+    Precision precision = Precision::fp32;
+    const IsaKernels* isa = nullptr;
+    GemmVariant gemm;
+    std::size_t k_groups = 0;     // in_dim padded to k_group, divided by k_group
+    std::size_t panel_count = 0;  // out_dim padded to nr, divided by nr
+    std::size_t panel_bytes = 0;
+    std::size_t packed_size = 0;
+    std::unique_ptr<std::byte, FreeDeleter> packed;
+    std::vector<float> bias;       // empty: none
+    std::vector<float> col_scale;  // int8 only, panel_count * nr entries
+    std::vector<float> col_sum;    // int8 only
+
+    [[nodiscard]] const std::byte* panel(std::size_t panel_idx) const {
+        return packed.get() + panel_idx * panel_bytes;
+    }
+};
+
+Linear Linear::create(const float* weight, const float* bias, std::size_t out_dim,
+                      std::size_t in_dim, Precision precision) {
+    if (weight == nullptr || out_dim == 0 || in_dim == 0) {
+        throw Error(ErrorCode::invalid_argument,
+                    "Linear::create: empty weight (" + std::to_string(out_dim) + " x " +
+                        std::to_string(in_dim) + ")");
+    }
+    auto impl = std::make_unique<Impl>();
+    impl->out_dim = out_dim;
+    impl->in_dim = in_dim;
+    impl->precision = precision;
+    impl->isa = &detail::active_kernels();
+    switch (precision) {
+        case Precision::fp32: impl->gemm = impl->isa->gemm_f32; break;
+        case Precision::bf16: impl->gemm = impl->isa->gemm_bf16; break;
+        case Precision::int8: impl->gemm = impl->isa->gemm_int8; break;
+    }
+    const std::size_t nr = impl->gemm.nr;
+    const std::size_t k_group = impl->gemm.k_group;
+    impl->k_groups = (in_dim + k_group - 1) / k_group;
+    impl->panel_count = (out_dim + nr - 1) / nr;
+    impl->panel_bytes = impl->k_groups * k_group * nr * element_bytes(precision);
+    impl->packed_size = impl->panel_bytes * impl->panel_count;
+    impl->packed = aligned_bytes(impl->packed_size);
+    if (bias != nullptr) impl->bias.assign(bias, bias + out_dim);
+
+    // Panel layout: for each group of k_group K values, nr columns x k_group values, so that
+    // one vector load gives every column of the panel its next k_group weights.
+    for (std::size_t panel_idx = 0; panel_idx < impl->panel_count; ++panel_idx) {
+        std::byte* panel = impl->packed.get() + panel_idx * impl->panel_bytes;
+        for (std::size_t col = 0; col < nr; ++col) {
+            const std::size_t out_idx = panel_idx * nr + col;
+            if (out_idx >= out_dim) break;
+            const float* w_row = weight + out_idx * in_dim;
+            if (precision == Precision::fp32) {
+                auto* dst = reinterpret_cast<float*>(panel);
+                for (std::size_t k_idx = 0; k_idx < in_dim; ++k_idx) dst[k_idx * nr + col] = w_row[k_idx];
+            } else if (precision == Precision::bf16) {
+                auto* dst = reinterpret_cast<std::uint16_t*>(panel);
+                for (std::size_t k_idx = 0; k_idx < in_dim; ++k_idx) {
+                    dst[(k_idx / 2) * nr * 2 + col * 2 + k_idx % 2] = to_bf16(w_row[k_idx]);
+                }
+            }
+        }
+    }
+    if (precision == Precision::int8) {
+        // Symmetric per-output-channel weights: scale = max|w| / 127, so w = scale * q exactly
+        // up to rounding, and no weight zero point enters the integer sums.
+        impl->col_scale.assign(impl->panel_count * nr, 0.0f);
+        impl->col_sum.assign(impl->panel_count * nr, 0.0f);
+        for (std::size_t out_idx = 0; out_idx < out_dim; ++out_idx) {
+            const float* w_row = weight + out_idx * in_dim;
+            float max_abs = 0.0f;
+            for (std::size_t k_idx = 0; k_idx < in_dim; ++k_idx) max_abs = std::max(max_abs, std::abs(w_row[k_idx]));
+            const float scale = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
+            const std::size_t panel_idx = out_idx / nr;
+            const std::size_t col = out_idx % nr;
+            auto* dst = reinterpret_cast<std::int8_t*>(impl->packed.get() + panel_idx * impl->panel_bytes);
+            std::int32_t sum = 0;
+            for (std::size_t k_idx = 0; k_idx < in_dim; ++k_idx) {
+                const float code = std::nearbyint(w_row[k_idx] / scale);
+                const auto q = static_cast<std::int8_t>(std::min(127.0f, std::max(-127.0f, code)));
+                dst[(k_idx / 4) * nr * 4 + col * 4 + k_idx % 4] = q;
+                sum += q;
+            }
+            impl->col_scale[out_idx] = scale;
+            impl->col_sum[out_idx] = static_cast<float>(sum);
+        }
+    }
+    Linear linear;
+    linear.impl_ = std::move(impl);
+    return linear;
+}
+
+Linear::Linear() = default;
+Linear::Linear(Linear&&) noexcept = default;
+Linear& Linear::operator=(Linear&&) noexcept = default;
+Linear::~Linear() = default;
+
+std::size_t Linear::out_dim() const { return impl_ ? impl_->out_dim : 0; }
+std::size_t Linear::in_dim() const { return impl_ ? impl_->in_dim : 0; }
+std::size_t Linear::packed_bytes() const { return impl_ ? impl_->packed_size : 0; }
+
+void Linear::forward(const float* x, std::size_t row_count, float* y, Activation activation,
+                     core::ThreadPool* pool, std::size_t x_stride, std::size_t y_stride) const {
+    if (!impl_) throw Error(ErrorCode::internal, "Linear::forward: called on an empty Linear");
+    if (row_count == 0) return;
+    const Impl& impl = *impl_;
+    if (x_stride == 0) x_stride = impl.in_dim;
+    if (y_stride == 0) y_stride = impl.out_dim;
+    const IsaKernels& isa = *impl.isa;
+    const GemmVariant& gemm = impl.gemm;
+    const std::size_t k_padded = impl.k_groups * gemm.k_group;
+
+    // Activations in the kernel's element type: fp32 is used in place; bf16 and int8 are
+    // converted once per call into per-thread work buffers reused across calls (no allocation
+    // after the first batch of a given size).
+    const void* a = x;
+    std::size_t a_stride_bytes = x_stride * sizeof(float);
+    const float* row_scale = nullptr;
+    const float* row_zero = nullptr;
+    auto run_rows = [&](const std::function<void(std::size_t, std::size_t)>& body) {
+        if (pool != nullptr) pool->parallel_for(row_count, body, 16);
+        else body(0, row_count);
+    };
+    if (impl.precision == Precision::bf16) {
+        auto* buffer = static_cast<std::uint16_t*>(
+            work_buffer(WorkSlot::linear_input, row_count * k_padded * sizeof(std::uint16_t)));
+        run_rows([&](std::size_t begin, std::size_t end) {
+            isa.to_bf16_rows(x + begin * x_stride, x_stride, end - begin, impl.in_dim, k_padded,
+                             buffer + begin * k_padded);
+        });
+        a = buffer;
+        a_stride_bytes = k_padded * sizeof(std::uint16_t);
+    } else if (impl.precision == Precision::int8) {
+        auto* buffer = static_cast<std::uint8_t*>(
+            work_buffer(WorkSlot::linear_input, row_count * (k_padded + 2 * sizeof(float)) + 64));
+        auto* scales = reinterpret_cast<float*>(buffer + (row_count * k_padded + 63) / 64 * 64);
+        float* zeros = scales + row_count;
+        run_rows([&](std::size_t begin, std::size_t end) {
+            isa.quantize_u8_rows(x + begin * x_stride, x_stride, end - begin, impl.in_dim,
+                                 k_padded, buffer + begin * k_padded, scales + begin, zeros + begin);
+        });
+        a = buffer;
+        a_stride_bytes = k_padded;
+        row_scale = scales;
+        row_zero = zeros;
+    }
+
+    // Tiles: a block of rows x one weight panel. The row block is sized so its A rows stay in
+    // L2 (~128 KB) while the task walks the panel; consecutive tasks share the row block.
+    const std::size_t mr = gemm.mr;
+    const std::size_t nr = gemm.nr;
+    const std::size_t a_row_bytes = k_padded * element_bytes(impl.precision);
+    std::size_t row_block = (128u << 10) / a_row_bytes / mr * mr;
+    row_block = std::min(std::max(row_block, mr), 16 * mr);
+    const std::size_t row_blocks = (row_count + row_block - 1) / row_block;
+    const std::size_t task_count = row_blocks * impl.panel_count;
+    const auto* a_bytes = static_cast<const std::byte*>(a);
+
+    auto body = [&](std::size_t task_begin, std::size_t task_end) {
+        alignas(64) float tile[16 * 64];
+        for (std::size_t task = task_begin; task < task_end; ++task) {
+            const std::size_t block_idx = task / impl.panel_count;
+            const std::size_t panel_idx = task % impl.panel_count;
+            const std::size_t row_end = std::min(row_count, (block_idx + 1) * row_block);
+            const std::size_t col_begin = panel_idx * nr;
+            const std::size_t cols = std::min(nr, impl.out_dim - col_begin);
+            const float* bias = impl.bias.empty() ? nullptr : impl.bias.data() + col_begin;
+            for (std::size_t row = block_idx * row_block; row < row_end; row += mr) {
+                const std::size_t rows = std::min(mr, row_end - row);
+                detail::Int8Epilogue epilogue;
+                if (row_scale != nullptr) {
+                    epilogue = {row_scale + row, row_zero + row, impl.col_scale.data() + col_begin,
+                                impl.col_sum.data() + col_begin};
+                }
+                gemm.kernel(a_bytes + row * a_stride_bytes, a_stride_bytes, rows,
+                            impl.panel(panel_idx), impl.k_groups, tile, &epilogue);
+                isa.finish_tile(tile, nr, rows, cols, bias, activation, y + row * y_stride + col_begin,
+                                y_stride);
+            }
+        }
+    };
+    if (pool != nullptr) pool->parallel_for(task_count, body, 1);
+    else body(0, task_count);
+}
+
+}  // namespace tessera::kernels

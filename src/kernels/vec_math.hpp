@@ -1,0 +1,143 @@
+// Branch-free float math (exp, erf, tanh, sigmoid, the activations) written so that a plain loop
+// over an array auto-vectorises under whatever -m flags the including file is compiled with.
+//
+//   for (std::size_t idx = 0; idx < count; ++idx) x[idx] = vec_math::gelu_erf(x[idx]);
+//
+// Everything lives in an anonymous namespace on purpose: the per-ISA files (generic/, avx2/,
+// avx512/) each include this header with different -m flags, and an inline function with
+// external linkage would let the linker keep the AVX-512 copy for the portable caller.
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/linear.hpp"  // Activation
+
+namespace tessera::kernels::vec_math {
+namespace {
+
+// exp(x) by range reduction to r in [-ln2/2, ln2/2] and the Cephes expf polynomial
+// (max relative error about 2 ulp). The rounding uses the 1.5*2^23 trick instead of nearbyint so
+// it vectorises on plain SSE2.
+inline float exp(float x) {
+    x = std::min(std::max(x, -87.33f), 88.37f);
+    const float shifted = x * 1.44269504088896341f + 12582912.0f;
+    const float n = shifted - 12582912.0f;
+    float r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    const std::int32_t exponent = (static_cast<std::int32_t>(n) + 127) << 23;
+    return p * std::bit_cast<float>(exponent);
+}
+
+// erf(x) as the rational approximation Eigen and TensorFlow use (generic_fast_erf_float): exact to
+// a few ulp on [-4, 4]; beyond that erf is +-1 in float. GELU needs the exact erf (not tanh).
+inline float erf(float x) {
+    x = std::min(std::max(x, -4.0f), 4.0f);
+    const float x2 = x * x;
+    float p = -2.72614225801306e-10f;
+    p = p * x2 + 2.77068142495902e-08f;
+    p = p * x2 + -2.10102402082508e-06f;
+    p = p * x2 + -5.69250639462346e-05f;
+    p = p * x2 + -7.34990630326855e-04f;
+    p = p * x2 + -2.95459980854025e-03f;
+    p = p * x2 + -1.60960333262415e-02f;
+    p = p * x;
+    float q = -1.45660718464996e-05f;
+    q = q * x2 + -2.13374055278905e-04f;
+    q = q * x2 + -1.68282697438203e-03f;
+    q = q * x2 + -7.37332916720468e-03f;
+    q = q * x2 + -1.42647390514189e-02f;
+    return p / q;
+}
+
+inline float sigmoid(float x) { return 1.0f / (1.0f + vec_math::exp(-x)); }
+
+// tanh(x) = 1 - 2 / (exp(2x) + 1): absolute error below 2e-7 everywhere.
+inline float tanh(float x) { return 1.0f - 2.0f / (vec_math::exp(2.0f * x) + 1.0f); }
+
+inline float gelu_erf(float x) { return 0.5f * x * (1.0f + vec_math::erf(x * 0.70710678118654752f)); }
+
+inline float gelu_tanh(float x) {
+    const float inner = 0.79788456080286536f * (x + 0.044715f * x * x * x);
+    return 0.5f * x * (1.0f + vec_math::tanh(inner));
+}
+
+inline float quick_gelu(float x) { return x * vec_math::sigmoid(1.702f * x); }
+inline float silu(float x) { return x * vec_math::sigmoid(x); }
+inline float relu(float x) { return std::max(x, 0.0f); }
+
+// One loop per activation, so each loop body is a straight line the vectoriser takes.
+inline void apply(float* x, std::size_t count, Activation activation) {
+    switch (activation) {
+        case Activation::none: return;
+        case Activation::gelu_erf:
+            for (std::size_t idx = 0; idx < count; ++idx) x[idx] = vec_math::gelu_erf(x[idx]);
+            return;
+        case Activation::gelu_tanh:
+            for (std::size_t idx = 0; idx < count; ++idx) x[idx] = vec_math::gelu_tanh(x[idx]);
+            return;
+        case Activation::quick_gelu:
+            for (std::size_t idx = 0; idx < count; ++idx) x[idx] = vec_math::quick_gelu(x[idx]);
+            return;
+        case Activation::relu:
+            for (std::size_t idx = 0; idx < count; ++idx) x[idx] = vec_math::relu(x[idx]);
+            return;
+        case Activation::tanh:
+            for (std::size_t idx = 0; idx < count; ++idx) x[idx] = vec_math::tanh(x[idx]);
+            return;
+        case Activation::silu:
+            for (std::size_t idx = 0; idx < count; ++idx) x[idx] = vec_math::silu(x[idx]);
+            return;
+    }
+}
+
+// Sum and dot product with 16 independent lanes: without -ffast-math the compiler may not
+// reorder a single accumulator, but independent lanes vectorise (and are more accurate).
+inline float sum(const float* x, std::size_t count) {
+    float lanes[16] = {};
+    std::size_t idx = 0;
+    for (; idx + 16 <= count; idx += 16) {
+        for (std::size_t lane = 0; lane < 16; ++lane) lanes[lane] += x[idx + lane];
+    }
+    for (; idx < count; ++idx) lanes[idx & 15] += x[idx];
+    float total = 0.0f;
+    for (float lane_sum : lanes) total += lane_sum;
+    return total;
+}
+
+inline float dot(const float* x, const float* y, std::size_t count) {
+    float lanes[16] = {};
+    std::size_t idx = 0;
+    for (; idx + 16 <= count; idx += 16) {
+        for (std::size_t lane = 0; lane < 16; ++lane) lanes[lane] += x[idx + lane] * y[idx + lane];
+    }
+    for (; idx < count; ++idx) lanes[idx & 15] += x[idx] * y[idx];
+    float total = 0.0f;
+    for (float lane_sum : lanes) total += lane_sum;
+    return total;
+}
+
+inline float max(const float* x, std::size_t count) {
+    float lanes[16];
+    for (float& lane : lanes) lane = x[0];
+    std::size_t idx = 0;
+    for (; idx + 16 <= count; idx += 16) {
+        for (std::size_t lane = 0; lane < 16; ++lane) lanes[lane] = std::max(lanes[lane], x[idx + lane]);
+    }
+    for (; idx < count; ++idx) lanes[idx & 15] = std::max(lanes[idx & 15], x[idx]);
+    float best = lanes[0];
+    for (float lane_max : lanes) best = std::max(best, lane_max);
+    return best;
+}
+
+}  // namespace
+}  // namespace tessera::kernels::vec_math
