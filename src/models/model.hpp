@@ -1,0 +1,90 @@
+// Model — what every architecture built from a model directory is; TextEncoder — a transformer
+// encoder that turns a packed batch of token ids into per-token hidden states.
+//
+//   auto weights = formats::WeightStore::open_model_dir(dir);
+//   auto config = formats::read_model_config(dir / "config.json");
+//   std::unique_ptr<models::Model> model = models::build_model(config, weights, {});
+//   auto* encoder = dynamic_cast<models::TextEncoder*>(model.get());
+//   models::TokenBatch batch;                 // sequences packed back to back, no padding
+//   batch.add({101, 7592, 102});
+//   std::vector<float> hidden;                // token_count x hidden_dim
+//   encoder->encode(batch, hidden, &pool);
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/thread_pool.hpp"
+#include "formats/model_config.hpp"
+#include "formats/safetensors.hpp"
+#include "kernels/attention.hpp"
+#include "tessera/embedder.hpp"  // Precision
+
+namespace tessera::models {
+
+struct ModelLoadOptions {
+    Precision precision = Precision::fp32;
+};
+
+class Model {
+public:
+    virtual ~Model() = default;
+    [[nodiscard]] virtual std::string model_type() const = 0;    // config.json model_type
+    [[nodiscard]] virtual std::string architecture() const = 0;  // "BERT encoder", ...
+};
+
+// Sequences packed back to back: sequence s owns rows [sequences[s].first_row, + length).
+struct TokenBatch {
+    std::vector<std::int32_t> ids;
+    std::vector<std::int32_t> type_ids;  // same length as ids
+    std::vector<kernels::SequenceSpan> sequences;
+
+    void add(std::span<const std::int32_t> sequence_ids, std::span<const std::int32_t> sequence_type_ids = {});
+    [[nodiscard]] std::size_t token_count() const { return ids.size(); }
+};
+
+class TextEncoder : public Model {
+public:
+    [[nodiscard]] virtual std::size_t hidden_dim() const = 0;
+    [[nodiscard]] virtual std::size_t layer_count() const = 0;
+    [[nodiscard]] virtual std::size_t head_count() const = 0;
+    [[nodiscard]] virtual std::size_t ffn_dim() const = 0;
+    [[nodiscard]] virtual std::size_t vocab_size() const = 0;
+    [[nodiscard]] virtual std::size_t type_vocab_size() const = 0;
+    // Longest sequence the weights can run (special tokens included).
+    [[nodiscard]] virtual std::size_t max_tokens() const = 0;
+
+    // Last-layer hidden states of every token, row-major [token_count x hidden_dim]. Safe to call
+    // from several threads at once. Errors: invalid_argument (id or type id out of range, a
+    // sequence longer than max_tokens, an empty sequence).
+    virtual void encode(const TokenBatch& batch, std::vector<float>& hidden, core::ThreadPool* pool) const = 0;
+
+protected:
+    void check_batch(const TokenBatch& batch) const;
+};
+
+// Looks up weights by their Hugging Face names, trying the bare name first and then the prefix
+// of task-head checkpoints ("bert.", "roberta.", ...), as TEI does.
+class WeightReader {
+public:
+    WeightReader(std::shared_ptr<const formats::WeightStore> store, std::string_view probe_name);
+
+    [[nodiscard]] bool contains(const std::string& name) const;
+    // Errors: not_found (missing tensor), corrupt (shape or dtype mismatch).
+    [[nodiscard]] std::span<const float> floats(const std::string& name, std::vector<std::size_t> shape) const;
+    // nullptr when the tensor is absent (optional biases); shape still checked when present.
+    [[nodiscard]] const float* optional(const std::string& name, std::vector<std::size_t> shape) const;
+    [[nodiscard]] const std::string& prefix() const { return prefix_; }
+    [[nodiscard]] const formats::WeightStore& store() const { return *store_; }
+
+private:
+    std::shared_ptr<const formats::WeightStore> store_;
+    std::string prefix_;
+};
+
+}  // namespace tessera::models
