@@ -72,4 +72,34 @@ struct KnownModel {
 // The registry entry for a name or alias, if any.
 [[nodiscard]] const KnownModel* find_known_model(std::string_view name_or_alias);
 
+// A model present in the cache (`tessera models list`, `tessera models rm`).
+struct CachedModel {
+    std::string repo_id;
+    std::vector<std::string> refs;       // "main", tags and branches pointing at a snapshot
+    std::vector<std::string> commits;    // snapshots present
+    std::uint64_t size_bytes = 0;        // blobs on disk
+    bool complete = false;               // the refs/main (or only) snapshot has every needed file
+};
+
+// Every model in the cache, sorted by repo id. Never touches the network.
+[[nodiscard]] std::vector<CachedModel> list_cached_models(const HubOptions& options = {});
+
+// Removes a model (name, alias or ORG/NAME) from the cache and returns the bytes freed.
+// Errors: not_found if it is not cached, invalid_argument for a malformed name.
+std::uint64_t remove_cached_model(std::string_view name, const HubOptions& options = {});
+
+// Copies a model directory into `destination` as plain files (symlinks dereferenced), for copying
+// onto an air-gapped device and using it as `--model DIR`. Errors: not_found, io.
+void export_model_directory(const std::filesystem::path& model_dir,
+                            const std::filesystem::path& destination);
+
+// Writes the model's cache entry (refs, snapshot symlinks, blobs) as one POSIX tar, to be
+// unpacked with `tar -xf FILE -C <cache dir>` on the target so names resolve offline there.
+// Errors: not_found (not cached), io.
+void export_model_archive(std::string_view name, const std::filesystem::path& archive_path,
+                          const HubOptions& options = {});
+
+// The cache directory these options mean (cache_dir, else HF_HUB_CACHE, HF_HOME/hub, ...).
+[[nodiscard]] std::filesystem::path hub_cache_dir(const HubOptions& options = {});
+
 }  // namespace tessera
