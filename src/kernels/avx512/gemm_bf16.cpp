@@ -1,5 +1,6 @@
-// bf16 GEMM micro-kernel for AVX512_BF16 (vdpbf16ps: two bf16 products per fp32 lane per op,
-// twice the fp32 FMA rate on Zen 4 and Cooper Lake+).
+// bf16 GEMM micro-kernel for AVX512_BF16: vdpbf16ps multiplies two bf16 pairs per fp32 lane and
+// accumulates in fp32, twice the fp32 FMA rate on Zen 4 / Cooper Lake+ at half the weight bytes.
+// Same 12 x 32 register tile as the fp32 kernel; one K group = 2 K values.
 #include <immintrin.h>
 
 #include <cmath>
@@ -8,6 +9,56 @@
 
 namespace tessera::kernels::detail {
 
-GemmVariant avx512_bf16_gemm() { return portable_table("avx512").gemm_bf16; }
+namespace {
+
+template <int M>
+void gemm_bf16_12x32_rows(const char* a, std::size_t a_stride_bytes, const std::uint16_t* b,
+                          std::size_t k_groups, float* tile) {
+    __m512 acc0[M], acc1[M];
+    for (int row = 0; row < M; ++row) {
+        acc0[row] = _mm512_setzero_ps();
+        acc1[row] = _mm512_setzero_ps();
+    }
+    const std::int32_t* a_rows[M];
+    for (int row = 0; row < M; ++row) a_rows[row] = reinterpret_cast<const std::int32_t*>(a + row * a_stride_bytes);
+    for (std::size_t group = 0; group < k_groups; ++group) {
+        const __m512bh b0 = (__m512bh)_mm512_load_si512(b + group * 64);
+        const __m512bh b1 = (__m512bh)_mm512_load_si512(b + group * 64 + 32);
+        for (int row = 0; row < M; ++row) {
+            const __m512bh a_pair = (__m512bh)_mm512_set1_epi32(a_rows[row][group]);
+            acc0[row] = _mm512_dpbf16_ps(acc0[row], a_pair, b0);
+            acc1[row] = _mm512_dpbf16_ps(acc1[row], a_pair, b1);
+        }
+    }
+    for (int row = 0; row < M; ++row) {
+        _mm512_store_ps(tile + row * 32, acc0[row]);
+        _mm512_store_ps(tile + row * 32 + 16, acc1[row]);
+    }
+}
+
+void gemm_bf16_12x32(const void* a, std::size_t a_stride_bytes, std::size_t rows,
+                     const void* b_panel, std::size_t k_groups, float* tile,
+                     const Int8Epilogue* /*epilogue*/) {
+    const auto* a_bytes = static_cast<const char*>(a);
+    const auto* b = static_cast<const std::uint16_t*>(b_panel);
+    switch (rows) {
+        case 12: return gemm_bf16_12x32_rows<12>(a_bytes, a_stride_bytes, b, k_groups, tile);
+        case 11: return gemm_bf16_12x32_rows<11>(a_bytes, a_stride_bytes, b, k_groups, tile);
+        case 10: return gemm_bf16_12x32_rows<10>(a_bytes, a_stride_bytes, b, k_groups, tile);
+        case 9: return gemm_bf16_12x32_rows<9>(a_bytes, a_stride_bytes, b, k_groups, tile);
+        case 8: return gemm_bf16_12x32_rows<8>(a_bytes, a_stride_bytes, b, k_groups, tile);
+        case 7: return gemm_bf16_12x32_rows<7>(a_bytes, a_stride_bytes, b, k_groups, tile);
+        case 6: return gemm_bf16_12x32_rows<6>(a_bytes, a_stride_bytes, b, k_groups, tile);
+        case 5: return gemm_bf16_12x32_rows<5>(a_bytes, a_stride_bytes, b, k_groups, tile);
+        case 4: return gemm_bf16_12x32_rows<4>(a_bytes, a_stride_bytes, b, k_groups, tile);
+        case 3: return gemm_bf16_12x32_rows<3>(a_bytes, a_stride_bytes, b, k_groups, tile);
+        case 2: return gemm_bf16_12x32_rows<2>(a_bytes, a_stride_bytes, b, k_groups, tile);
+        default: return gemm_bf16_12x32_rows<1>(a_bytes, a_stride_bytes, b, k_groups, tile);
+    }
+}
+
+}  // namespace
+
+GemmVariant avx512_bf16_gemm() { return {"avx512bf16_12x32", 12, 32, 2, &gemm_bf16_12x32}; }
 
 }  // namespace tessera::kernels::detail
