@@ -99,6 +99,9 @@ struct ModelInfo {
 struct TokenizedText {
     std::vector<std::int32_t> ids;
     std::vector<std::int32_t> type_ids;  // empty: all zero
+    // Leading tokens that belong to the prompt prefix; pooling skips them when the model's
+    // 1_Pooling/config.json says include_prompt: false (0 otherwise).
+    std::size_t prompt_token_count = 0;
 };
 
 // Per-token outputs of the encoder for one input (the last hidden layer, valid tokens only).
