@@ -1,0 +1,165 @@
+// tessera-gemm-bench: the GEMM shapes of MiniLM-L6 and BGE-base, run by tessera's Linear
+// (fp32, bf16, int8), OpenBLAS (cblas_sgemm + a bias/GELU pass) and oneDNN (matmul primitive with
+// weights reordered once and bias + erf-GELU as post-ops), with the measured machine peak.
+//
+//   tessera-gemm-bench [--threads 2] [--seconds 0.3]
+//
+// Prints one JSON object per line: shape, engine, GFLOP/s, share of measured peak.
+#include <cblas.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <dnnl.hpp>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/thread_pool.hpp"
+#include "kernels/linear.hpp"
+#include "kernels/ops.hpp"
+#include "peak_probe.hpp"
+
+extern "C" void openblas_set_num_threads(int);
+
+namespace {
+
+using tessera::Precision;
+using tessera::kernels::Activation;
+using tessera::kernels::Linear;
+
+struct Shape {
+    const char* name;
+    std::size_t rows, in_dim, out_dim;
+    bool gelu;
+};
+
+// Median seconds per call over ~`budget_s` of repeated calls, in 5 slices.
+double time_call(const std::function<void()>& call, double budget_s) {
+    call();
+    std::vector<double> slices;
+    for (int slice = 0; slice < 5; ++slice) {
+        std::size_t calls = 0;
+        const auto start = std::chrono::steady_clock::now();
+        double elapsed = 0;
+        do {
+            call();
+            ++calls;
+            elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        } while (elapsed < budget_s / 5);
+        slices.push_back(elapsed / calls);
+    }
+    std::sort(slices.begin(), slices.end());
+    return slices[2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::size_t threads = 2;
+    double budget_s = 0.3;
+    for (int idx = 1; idx + 1 < argc; idx += 2) {
+        if (std::strcmp(argv[idx], "--threads") == 0) threads = std::stoul(argv[idx + 1]);
+        if (std::strcmp(argv[idx], "--seconds") == 0) budget_s = std::stod(argv[idx + 1]);
+    }
+    // Both libraries get exactly our thread count (no oversubscription next to our pool).
+    setenv("OMP_NUM_THREADS", std::to_string(threads).c_str(), 1);
+    openblas_set_num_threads(static_cast<int>(threads));
+    tessera::core::ThreadPool pool(threads);
+
+    const auto peak = tessera::bench::measure_peak(threads);
+    std::printf("{\"peak\": {\"threads\": %zu, \"fp32_gflops\": %.1f, \"bf16_gflops\": %.1f, \"int8_gops\": %.1f}}\n",
+                threads, peak.fp32_gflops, peak.bf16_gflops, peak.int8_gops);
+
+    const Shape shapes[] = {
+        {"minilm.qkv 4096x384->1152", 4096, 384, 1152, false},
+        {"minilm.out 4096x384->384", 4096, 384, 384, false},
+        {"minilm.ffn_up 4096x384->1536+gelu", 4096, 384, 1536, true},
+        {"minilm.ffn_down 4096x1536->384", 4096, 1536, 384, false},
+        {"minilm.qkv 16x384->1152", 16, 384, 1152, false},
+        {"minilm.ffn_up 16x384->1536+gelu", 16, 384, 1536, true},
+        {"bge.qkv 4096x768->2304", 4096, 768, 2304, false},
+        {"bge.ffn_up 4096x768->3072+gelu", 4096, 768, 3072, true},
+        {"bge.ffn_down 4096x3072->768", 4096, 3072, 768, false},
+    };
+    dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+    dnnl::stream stream(engine);
+    std::mt19937 rng(1);
+    std::normal_distribution<float> dist(0.0f, 1.0f);
+    for (const Shape& shape : shapes) {
+        std::vector<float> x(shape.rows * shape.in_dim), w(shape.out_dim * shape.in_dim), bias(shape.out_dim);
+        for (float& value : x) value = dist(rng);
+        for (float& value : w) value = dist(rng) * 0.05f;
+        for (float& value : bias) value = dist(rng);
+        std::vector<float> y(shape.rows * shape.out_dim);
+        const double flop = 2.0 * shape.rows * shape.in_dim * shape.out_dim;
+        const Activation activation = shape.gelu ? Activation::gelu_erf : Activation::none;
+        auto report = [&](const char* engine_name, double seconds, double peak_gflops) {
+            const double gflops = flop / seconds / 1e9;
+            std::printf("{\"shape\": \"%s\", \"engine\": \"%s\", \"ms\": %.3f, \"gflops\": %.1f, \"peak_share\": %.3f}\n",
+                        shape.name, engine_name, seconds * 1e3, gflops, gflops / peak_gflops);
+            std::fflush(stdout);
+        };
+        for (Precision precision : {Precision::fp32, Precision::bf16, Precision::int8}) {
+            auto linear = Linear::create(w.data(), bias.data(), shape.out_dim, shape.in_dim, precision);
+            const double seconds = time_call(
+                [&] { linear.forward(x.data(), shape.rows, y.data(), activation, &pool); }, budget_s);
+            const char* name = precision == Precision::fp32 ? "tessera-fp32"
+                               : precision == Precision::bf16 ? "tessera-bf16" : "tessera-int8";
+            const double peak_gflops = precision == Precision::fp32 ? peak.fp32_gflops
+                                       : precision == Precision::bf16 ? peak.bf16_gflops : peak.int8_gops;
+            report(name, seconds, peak_gflops);
+        }
+        {
+            const double seconds = time_call([&] {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(shape.rows),
+                            static_cast<int>(shape.out_dim), static_cast<int>(shape.in_dim), 1.0f, x.data(),
+                            static_cast<int>(shape.in_dim), w.data(), static_cast<int>(shape.in_dim), 0.0f,
+                            y.data(), static_cast<int>(shape.out_dim));
+                pool.parallel_for(shape.rows, [&](std::size_t begin, std::size_t end) {
+                    for (std::size_t row = begin; row < end; ++row) {
+                        float* y_row = y.data() + row * shape.out_dim;
+                        for (std::size_t col = 0; col < shape.out_dim; ++col) y_row[col] += bias[col];
+                        tessera::kernels::apply_activation(y_row, shape.out_dim, activation);
+                    }
+                }, 16);
+            }, budget_s);
+            report("openblas+epilogue", seconds, peak.fp32_gflops);
+        }
+        {
+            using tag = dnnl::memory::format_tag;
+            using dt = dnnl::memory::data_type;
+            const dnnl::memory::dims src_dims = {static_cast<long>(shape.rows), static_cast<long>(shape.in_dim)};
+            const dnnl::memory::dims wei_dims = {static_cast<long>(shape.in_dim), static_cast<long>(shape.out_dim)};
+            const dnnl::memory::dims dst_dims = {static_cast<long>(shape.rows), static_cast<long>(shape.out_dim)};
+            dnnl::memory::desc src_md(src_dims, dt::f32, tag::ab);
+            dnnl::memory::desc wei_any(wei_dims, dt::f32, tag::any);
+            dnnl::memory::desc wei_user(wei_dims, dt::f32, tag::ba);  // PyTorch [out, in] = KxN transposed
+            dnnl::memory::desc bias_md({1, static_cast<long>(shape.out_dim)}, dt::f32, tag::ab);
+            dnnl::memory::desc dst_md(dst_dims, dt::f32, tag::ab);
+            dnnl::post_ops post_ops;
+            if (shape.gelu) post_ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
+            dnnl::primitive_attr attr;
+            attr.set_post_ops(post_ops);
+            dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src_md, wei_any, bias_md, dst_md), attr, engine);
+            dnnl::memory src_mem(src_md, engine, x.data());
+            dnnl::memory wei_user_mem(wei_user, engine, w.data());
+            dnnl::memory wei_mem(pd.weights_desc(), engine);
+            dnnl::reorder(wei_user_mem, wei_mem).execute(stream, wei_user_mem, wei_mem);
+            dnnl::memory bias_mem(bias_md, engine, bias.data());
+            dnnl::memory dst_mem(dst_md, engine, y.data());
+            dnnl::matmul matmul(pd);
+            const double seconds = time_call([&] {
+                matmul.execute(stream, {{DNNL_ARG_SRC, src_mem}, {DNNL_ARG_WEIGHTS, wei_mem},
+                                        {DNNL_ARG_BIAS, bias_mem}, {DNNL_ARG_DST, dst_mem}});
+                stream.wait();
+            }, budget_s);
+            report("onednn-matmul+postops", seconds, peak.fp32_gflops);
+        }
+    }
+    return 0;
+}
