@@ -13,6 +13,7 @@ constexpr ModelEntry kModels[] = {
     {"xlm-roberta", "XLM-RoBERTa encoder", build_bert},
     {"camembert", "CamemBERT encoder", build_bert},
     {"nomic_bert", "NomicBERT encoder (rotary, SwiGLU)", build_nomic_bert},
+    {"clip", "CLIP (text + vision)", build_clip}, {"clip_text_model", "CLIP text tower", build_clip}, {"clip_vision_model", "CLIP vision tower", build_clip},
 };
 
 }  // namespace

@@ -38,5 +38,6 @@ std::unique_ptr<Model> build_bert(const formats::ModelConfig&, std::shared_ptr<c
                                   const ModelLoadOptions&);
 std::unique_ptr<Model> build_nomic_bert(const formats::ModelConfig&, std::shared_ptr<const formats::WeightStore>,
                                         const ModelLoadOptions&);
+std::unique_ptr<Model> build_clip(const formats::ModelConfig&, std::shared_ptr<const formats::WeightStore>, const ModelLoadOptions&);
 
 }  // namespace tessera::models
