@@ -88,6 +88,13 @@ enum class ResampleFilter { nearest = 0, lanczos = 1, bilinear = 2, bicubic = 3,
 [[nodiscard]] RgbImage resize_image(const RgbImage& image, std::size_t width, std::size_t height,
                                     ResampleFilter filter = ResampleFilter::bicubic);
 
+// Only the window [left, left+window_width) x [top, top+window_height) of that resize, computed
+// without the rest (same bytes as resize_image then crop_image). Errors: invalid_argument.
+[[nodiscard]] RgbImage resize_image_window(const RgbImage& image, std::size_t width, std::size_t height,
+                                           std::size_t left, std::size_t top, std::size_t window_width,
+                                           std::size_t window_height,
+                                           ResampleFilter filter = ResampleFilter::bicubic);
+
 // The window [left, left+width) x [top, top+height), which must lie inside the image
 // (invalid_argument otherwise). center_crop pads with zeros when the image is smaller, as
 // transformers' center_crop does.

@@ -129,10 +129,11 @@ PreprocessConfig load_preprocess_config(const std::filesystem::path& path) {
 }
 
 RgbImage resize_and_crop(const RgbImage& image, const PreprocessConfig& config) {
-    RgbImage current = image;
+    std::size_t width = image.width;
+    std::size_t height = image.height;
     if (config.do_resize) {
-        std::size_t width = config.resize_width;
-        std::size_t height = config.resize_height;
+        width = config.resize_width;
+        height = config.resize_height;
         if (config.shortest_edge) {
             const bool width_is_short = image.width <= image.height;
             const std::size_t short_edge = width_is_short ? image.width : image.height;
@@ -143,10 +144,23 @@ RgbImage resize_and_crop(const RgbImage& image, const PreprocessConfig& config) 
             width = width_is_short ? config.shortest_edge : new_long;
             height = width_is_short ? new_long : config.shortest_edge;
         }
-        current = resize_image(current, width, height, config.resample);
     }
-    if (config.do_center_crop) current = center_crop(current, config.crop_width, config.crop_height);
-    return current;
+    if (!config.do_center_crop) {
+        return config.do_resize ? resize_image(image, width, height, config.resample) : image;
+    }
+    // Only the crop window of the resized image is computed (exact: Pillow's output pixels are
+    // independent), so a 1 x 5000 strip never becomes a 224 x 1,120,000 intermediate.
+    const bool crop_x = config.crop_width <= width;
+    const bool crop_y = config.crop_height <= height;
+    const std::size_t left = crop_x ? (width - config.crop_width) / 2 : 0;
+    const std::size_t top = crop_y ? (height - config.crop_height) / 2 : 0;
+    const std::size_t window_width = crop_x ? config.crop_width : width;
+    const std::size_t window_height = crop_y ? config.crop_height : height;
+    RgbImage window = config.do_resize
+                          ? resize_image_window(image, width, height, left, top, window_width, window_height, config.resample)
+                          : crop_image(image, left, top, window_width, window_height);
+    if (crop_x && crop_y) return window;
+    return center_crop(window, config.crop_width, config.crop_height);  // pads with zeros
 }
 
 void image_to_chw(const RgbImage& image, const PreprocessConfig& config, std::span<float> out) {

@@ -67,17 +67,20 @@ struct Coefficients {
     std::vector<int> weights;  // kernel_size per output pixel
 };
 
-Coefficients precompute_coefficients(std::size_t in_size, std::size_t out_size, const Filter& filter) {
+// Coefficients for output pixels [first_out, first_out + out_count) of an in_size -> out_size
+// resize. Each output pixel's taps depend only on its own index, so a window is exact.
+Coefficients precompute_coefficients(std::size_t in_size, std::size_t out_size, std::size_t first_out,
+                                     std::size_t out_count, const Filter& filter) {
     const double scale = static_cast<double>(in_size) / static_cast<double>(out_size);
     const double filter_scale = scale < 1.0 ? 1.0 : scale;
     const double support = filter.support * filter_scale;
     Coefficients result;
     result.kernel_size = static_cast<std::size_t>(std::ceil(support)) * 2 + 1;
-    result.bounds.resize(out_size * 2);
-    result.weights.assign(out_size * result.kernel_size, 0);
+    result.bounds.resize(out_count * 2);
+    result.weights.assign(out_count * result.kernel_size, 0);
     std::vector<double> taps(result.kernel_size);
-    for (std::size_t out_idx = 0; out_idx < out_size; ++out_idx) {
-        const double center = (static_cast<double>(out_idx) + 0.5) * scale;
+    for (std::size_t slot = 0; slot < out_count; ++slot) {
+        const double center = (static_cast<double>(first_out + slot) + 0.5) * scale;
         const double inverse_scale = 1.0 / filter_scale;
         int xmin = static_cast<int>(center - support + 0.5);
         if (xmin < 0) xmin = 0;
@@ -90,15 +93,15 @@ Coefficients precompute_coefficients(std::size_t in_size, std::size_t out_size, 
             taps[tap] = weight;
             total += weight;
         }
-        int* fixed = result.weights.data() + out_idx * result.kernel_size;
+        int* fixed = result.weights.data() + slot * result.kernel_size;
         for (int tap = 0; tap < xmax; ++tap) {
             const double weight = total != 0.0 ? taps[tap] / total : taps[tap];
             // (int) truncates toward zero after the +-0.5: round half away from zero.
             fixed[tap] = weight < 0 ? static_cast<int>(-0.5 + weight * (1 << kPrecisionBits))
                                     : static_cast<int>(0.5 + weight * (1 << kPrecisionBits));
         }
-        result.bounds[out_idx * 2] = xmin;
-        result.bounds[out_idx * 2 + 1] = xmax;
+        result.bounds[slot * 2] = xmin;
+        result.bounds[slot * 2 + 1] = xmax;
     }
     return result;
 }
@@ -108,16 +111,18 @@ inline std::uint8_t clip8(int value) {
     return static_cast<std::uint8_t>(value < 0 ? 0 : (value > 255 ? 255 : value));
 }
 
-RgbImage resample_horizontal(const RgbImage& in, std::size_t out_width, const Filter& filter) {
-    const Coefficients coeffs = precompute_coefficients(in.width, out_width, filter);
+// Columns [first_x, first_x + width) of the horizontally resized rows [first_row, end_row).
+RgbImage resample_horizontal(const RgbImage& in, std::size_t out_width, std::size_t first_x, std::size_t width,
+                             std::size_t first_row, std::size_t end_row, const Filter& filter) {
+    const Coefficients coeffs = precompute_coefficients(in.width, out_width, first_x, width, filter);
     RgbImage out;
-    out.width = out_width;
-    out.height = in.height;
-    out.pixels.resize(out_width * in.height * 3);
-    for (std::size_t y = 0; y < in.height; ++y) {
+    out.width = width;
+    out.height = end_row - first_row;
+    out.pixels.resize(out.width * out.height * 3);
+    for (std::size_t y = first_row; y < end_row; ++y) {
         const std::uint8_t* src = in.pixels.data() + y * in.width * 3;
-        std::uint8_t* dst = out.pixels.data() + y * out_width * 3;
-        for (std::size_t x = 0; x < out_width; ++x) {
+        std::uint8_t* dst = out.pixels.data() + (y - first_row) * width * 3;
+        for (std::size_t x = 0; x < width; ++x) {
             const int xmin = coeffs.bounds[x * 2];
             const int count = coeffs.bounds[x * 2 + 1];
             const int* k = coeffs.weights.data() + x * coeffs.kernel_size;
@@ -138,15 +143,15 @@ RgbImage resample_horizontal(const RgbImage& in, std::size_t out_width, const Fi
     return out;
 }
 
-RgbImage resample_vertical(const RgbImage& in, std::size_t out_height, const Filter& filter) {
-    const Coefficients coeffs = precompute_coefficients(in.height, out_height, filter);
+// `coeffs` index rows of `in`, whose row 0 is source row `row_origin`.
+RgbImage resample_vertical(const RgbImage& in, const Coefficients& coeffs, std::size_t height, std::size_t row_origin) {
     RgbImage out;
     out.width = in.width;
-    out.height = out_height;
-    out.pixels.resize(in.width * out_height * 3);
+    out.height = height;
+    out.pixels.resize(in.width * height * 3);
     const std::size_t row_bytes = in.width * 3;
-    for (std::size_t y = 0; y < out_height; ++y) {
-        const int ymin = coeffs.bounds[y * 2];
+    for (std::size_t y = 0; y < height; ++y) {
+        const std::size_t ymin = static_cast<std::size_t>(coeffs.bounds[y * 2]) - row_origin;
         const int count = coeffs.bounds[y * 2 + 1];
         const int* k = coeffs.weights.data() + y * coeffs.kernel_size;
         std::uint8_t* dst = out.pixels.data() + y * row_bytes;
@@ -184,6 +189,11 @@ RgbImage resize_nearest(const RgbImage& in, std::size_t width, std::size_t heigh
 }  // namespace
 
 RgbImage resize_image(const RgbImage& image, std::size_t width, std::size_t height, ResampleFilter filter) {
+    return resize_image_window(image, width, height, 0, 0, width, height, filter);
+}
+
+RgbImage resize_image_window(const RgbImage& image, std::size_t width, std::size_t height, std::size_t left,
+                             std::size_t top, std::size_t window_width, std::size_t window_height, ResampleFilter filter) {
     if (width == 0 || height == 0) {
         throw Error(ErrorCode::invalid_argument,
                     "resize_image: target size " + std::to_string(width) + "x" + std::to_string(height) + " has no pixels");
@@ -191,14 +201,40 @@ RgbImage resize_image(const RgbImage& image, std::size_t width, std::size_t heig
     if (image.width == 0 || image.height == 0) {
         throw Error(ErrorCode::invalid_argument, "resize_image: the source image has no pixels");
     }
-    if (width == image.width && height == image.height) return image;
-    if (filter == ResampleFilter::nearest) return resize_nearest(image, width, height);
-    const Filter kernel = filter_for(filter);
-    if (width != image.width && height != image.height) {
-        return resample_vertical(resample_horizontal(image, width, kernel), height, kernel);
+    if (window_width == 0 || window_height == 0 || left + window_width > width || top + window_height > height) {
+        throw Error(ErrorCode::invalid_argument, "resize_image: window " + std::to_string(window_width) + "x" +
+                                                     std::to_string(window_height) + " at (" + std::to_string(left) + ", " +
+                                                     std::to_string(top) + ") is outside the " + std::to_string(width) + "x" +
+                                                     std::to_string(height) + " result");
     }
-    if (width != image.width) return resample_horizontal(image, width, kernel);
-    return resample_vertical(image, height, kernel);
+    if (width == image.width && height == image.height) return crop_image(image, left, top, window_width, window_height);
+    if (filter == ResampleFilter::nearest) {
+        return crop_image(resize_nearest(image, width, height), left, top, window_width, window_height);
+    }
+    const Filter kernel = filter_for(filter);
+    // Rows of the source the vertical pass reads (all of the window's rows when height is kept).
+    Coefficients vertical;
+    std::size_t first_row = top;
+    std::size_t end_row = top + window_height;
+    const bool resize_vertically = height != image.height;
+    if (resize_vertically) {
+        vertical = precompute_coefficients(image.height, height, top, window_height, kernel);
+        first_row = image.height;
+        end_row = 0;
+        for (std::size_t y = 0; y < window_height; ++y) {
+            const auto ymin = static_cast<std::size_t>(vertical.bounds[y * 2]);
+            first_row = std::min(first_row, ymin);
+            end_row = std::max(end_row, ymin + static_cast<std::size_t>(vertical.bounds[y * 2 + 1]));
+        }
+    }
+    RgbImage rows;
+    if (width != image.width) {
+        rows = resample_horizontal(image, width, left, window_width, first_row, end_row, kernel);
+    } else {
+        rows = crop_image(image, left, first_row, window_width, end_row - first_row);
+    }
+    if (!resize_vertically) return rows;
+    return resample_vertical(rows, vertical, window_height, first_row);
 }
 
 RgbImage crop_image(const RgbImage& image, std::size_t left, std::size_t top, std::size_t width, std::size_t height) {
