@@ -44,7 +44,7 @@ void export_model_archive(std::string_view name, const fs::path& archive_path,
     for (const auto& entry : fs::recursive_directory_iterator(snapshot, ec)) entries.push_back(entry);
     std::sort(entries.begin(), entries.end());
     for (const auto& entry : entries) {
-        const std::string relative = fs::relative(entry.path(), snapshot).generic_string();
+        const std::string relative = entry.path().lexically_relative(snapshot).generic_string();
         const std::string member = snapshot_prefix + "/" + relative;
         if (entry.is_symlink(ec)) {
             const std::string target = fs::read_symlink(entry.path()).generic_string();

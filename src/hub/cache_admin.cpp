@@ -46,7 +46,7 @@ std::vector<CachedModel> list_cached_models(const HubOptions& options) {
         std::error_code ec;
         for (const auto& entry : fs::recursive_directory_iterator(repo_dir / "refs", ec)) {
             if (entry.is_regular_file(ec)) {
-                model.refs.push_back(fs::relative(entry.path(), repo_dir / "refs").generic_string());
+                model.refs.push_back(entry.path().lexically_relative(repo_dir / "refs").generic_string());
             }
         }
         std::sort(model.refs.begin(), model.refs.end());
@@ -97,7 +97,7 @@ void export_model_directory(const fs::path& model_dir, const fs::path& destinati
     fs::create_directories(destination, ec);
     if (ec) throw Error(ErrorCode::io, destination.string() + ": cannot create: " + ec.message());
     for (const auto& entry : fs::recursive_directory_iterator(model_dir, ec)) {
-        const fs::path relative = fs::relative(entry.path(), model_dir);
+        const fs::path relative = entry.path().lexically_relative(model_dir);
         const fs::path target = destination / relative;
         if (entry.is_directory(ec)) {
             fs::create_directories(target);

@@ -301,7 +301,8 @@ public:
         const fs::path link = cache_.snapshot_dir(ref.repo_id, commit) / file;
         fs::create_directories(link.parent_path());
         std::string target;
-        const auto depth = static_cast<std::size_t>(std::distance(fs::path(file).begin(), fs::path(file).end()));
+        const fs::path file_path(file);
+        const auto depth = static_cast<std::size_t>(std::distance(file_path.begin(), file_path.end()));
         for (std::size_t level = 0; level <= depth; ++level) target += "../";
         target += "blobs/" + etag;
         fs::path temporary = link;
@@ -328,7 +329,7 @@ std::vector<std::string> list_snapshot_files(const fs::path& snapshot) {
     std::vector<std::string> files;
     std::error_code ec;
     for (const auto& entry : fs::recursive_directory_iterator(snapshot, ec)) {
-        if (!entry.is_directory(ec)) files.push_back(fs::relative(entry.path(), snapshot).generic_string());
+        if (!entry.is_directory(ec)) files.push_back(entry.path().lexically_relative(snapshot).generic_string());
     }
     std::sort(files.begin(), files.end());
     return files;
