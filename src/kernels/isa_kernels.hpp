@@ -66,18 +66,12 @@ struct IsaKernels {
     void (*quantize_u8_rows)(const float* x, std::size_t x_stride, std::size_t row_count,
                              std::size_t k, std::size_t k_padded, std::uint8_t* out, float* scale,
                              float* zero) = nullptr;
-    // Attention for one (sequence, head): rows of q/k/v/out are `stride` apart; `scratch` holds at
-    // least attention_scratch_floats(length, head_dim) floats.
-    void (*attention_head)(const float* q, const float* k, const float* v, std::size_t qkv_stride,
-                           std::size_t length, std::size_t head_dim, bool causal, float scale,
-                           float* out, std::size_t out_stride, float* scratch) = nullptr;
+    // Scaled (and for causal attention, masked) softmax over score rows, see attention.cpp.
+    void (*attention_softmax)(float* scores, std::size_t row_count, std::size_t row_stride,
+                              std::size_t key_count, std::size_t first_query, bool causal,
+                              float scale) = nullptr;
 };
 
-[[nodiscard]] constexpr std::size_t attention_scratch_floats(std::size_t length,
-                                                             std::size_t head_dim) {
-    // K^T and V copies (head_dim x length each) plus a block of 16 score rows.
-    return 2 * head_dim * length + 16 * (length + 16) + 64;
-}
 
 const IsaKernels& generic_kernels();
 const IsaKernels& avx2_kernels();

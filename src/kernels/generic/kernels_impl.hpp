@@ -226,38 +226,17 @@ void quantize_u8_rows_impl(const float* x, std::size_t x_stride, std::size_t row
     }
 }
 
-// One (sequence, head) of attention. K is transposed and V copied into contiguous scratch once,
-// so the score loop runs along keys and the output loop along head_dim, both unit stride.
-// The working set is 2 * head_dim * length floats (64 KB for 128 tokens at head_dim 64), so a
-// head stays in L2 while all its queries run; sequences are never padded.
-void attention_head_impl(const float* q, const float* k, const float* v, std::size_t qkv_stride,
-                         std::size_t length, std::size_t head_dim, bool causal, float scale,
-                         float* out, std::size_t out_stride, float* scratch) {
-    float* k_t = scratch;                     // head_dim x length
-    float* v_c = k_t + head_dim * length;     // length x head_dim
-    float* scores = v_c + head_dim * length;  // length
-    for (std::size_t key = 0; key < length; ++key) {
-        const float* k_row = k + key * qkv_stride;
-        for (std::size_t dim_idx = 0; dim_idx < head_dim; ++dim_idx) k_t[dim_idx * length + key] = k_row[dim_idx];
-        std::memcpy(v_c + key * head_dim, v + key * qkv_stride, head_dim * sizeof(float));
-    }
-    for (std::size_t query = 0; query < length; ++query) {
-        const std::size_t key_count = causal ? query + 1 : length;
-        const float* q_row = q + query * qkv_stride;
-        for (std::size_t key = 0; key < key_count; ++key) scores[key] = 0.0f;
-        for (std::size_t dim_idx = 0; dim_idx < head_dim; ++dim_idx) {
-            const float q_value = q_row[dim_idx] * scale;
-            const float* k_col = k_t + dim_idx * length;
-            for (std::size_t key = 0; key < key_count; ++key) scores[key] += q_value * k_col[key];
-        }
-        softmax_row(scores, key_count);
-        float* out_row = out + query * out_stride;
-        for (std::size_t dim_idx = 0; dim_idx < head_dim; ++dim_idx) out_row[dim_idx] = 0.0f;
-        for (std::size_t key = 0; key < key_count; ++key) {
-            const float weight = scores[key];
-            const float* v_row = v_c + key * head_dim;
-            for (std::size_t dim_idx = 0; dim_idx < head_dim; ++dim_idx) out_row[dim_idx] += weight * v_row[dim_idx];
-        }
+// Attention's softmax over a block of score rows: row r holds query (first_query + r) against
+// `key_count` keys; scores are scaled here (not in the GEMM), masked for causal attention and
+// zeroed past the last visible key so the P.V GEMM can run over every key.
+void attention_softmax_impl(float* scores, std::size_t row_count, std::size_t row_stride,
+                            std::size_t key_count, std::size_t first_query, bool causal, float scale) {
+    for (std::size_t row = 0; row < row_count; ++row) {
+        float* row_scores = scores + row * row_stride;
+        const std::size_t visible = causal ? std::min(key_count, first_query + row + 1) : key_count;
+        for (std::size_t key = 0; key < visible; ++key) row_scores[key] *= scale;
+        softmax_row(row_scores, visible);
+        for (std::size_t key = visible; key < key_count; ++key) row_scores[key] = 0.0f;
     }
 }
 
@@ -275,7 +254,7 @@ inline IsaKernels portable_table(const char* name) {
     table.swiglu = &swiglu_impl;
     table.to_bf16_rows = &to_bf16_rows_impl;
     table.quantize_u8_rows = &quantize_u8_rows_impl;
-    table.attention_head = &attention_head_impl;
+    table.attention_softmax = &attention_softmax_impl;
     return table;
 }
 
