@@ -76,8 +76,8 @@ struct VectorConfig {
     std::size_t size = 0;                  // dimensions, 1..65536
     Distance distance = Distance::cosine;
     StorageType storage = StorageType::f32;
-    std::string model;                     // the model that produces these vectors ("" = none)
-    HnswConfig hnsw;
+    std::string model{};                     // the model that produces these vectors ("" = none)
+    HnswConfig hnsw{};
 };
 
 // The type of a payload index. keyword: strings (and bools as "true"/"false");
@@ -88,9 +88,9 @@ enum class PayloadIndexType { keyword, integer };
 
 struct CollectionConfig {
     // Named vectors. The name "" is the default (unnamed) vector of Qdrant's API.
-    std::map<std::string, VectorConfig> vectors;
+    std::map<std::string, VectorConfig> vectors{};
     // Payload indexes to create with the collection (more can be added later).
-    std::map<std::string, PayloadIndexType> payload_indexes;
+    std::map<std::string, PayloadIndexType> payload_indexes{};
 
     // Qdrant's create-collection body: {"vectors": {"size":384,"distance":"Cosine"}} or
     // {"vectors": {"text": {...}, "image": {...}}}, plus "hnsw_config": {"m":..,"ef_construct":..},
@@ -148,8 +148,8 @@ using NamedVectors = std::map<std::string, std::vector<float>>;
 
 // A point as written (upsert) and as read back (get, scroll).
 struct Point {
-    PointId id;
-    NamedVectors vectors;                                   // every vector is optional per point
+    PointId id{};
+    NamedVectors vectors{};                                   // every vector is optional per point
     nlohmann::json payload = nlohmann::json::object();      // a JSON object
 
     // Qdrant's point JSON: {"id": 1, "vector": [...] | {"name": [...]}, "payload": {...}}
@@ -164,7 +164,7 @@ struct Point {
 struct PayloadSelector {
     enum class Mode { all, none, include, exclude };
     Mode mode = Mode::all;
-    std::vector<std::string> keys;
+    std::vector<std::string> keys{};
 
     [[nodiscard]] static PayloadSelector all() { return {}; }
     [[nodiscard]] static PayloadSelector none() { return {Mode::none, {}}; }
@@ -182,7 +182,7 @@ struct PayloadSelector {
 struct VectorSelector {
     enum class Mode { none, all, include };
     Mode mode = Mode::none;
-    std::vector<std::string> names;
+    std::vector<std::string> names{};
 
     [[nodiscard]] static VectorSelector none() { return {}; }
     [[nodiscard]] static VectorSelector all() { return {Mode::all, {}}; }
@@ -225,23 +225,23 @@ public:
     [[nodiscard]] const Node& root() const { return *root_; }
 
 private:
-    std::shared_ptr<const Node> root_;
+    std::shared_ptr<const Node> root_{};
 };
 
 // ---------------------------------------------------------------------------------------------
 // Queries and results
 
 struct Query {
-    std::vector<float> vector;             // the query vector (size of the named vector)
-    std::string using_vector;              // which named vector ("" = the default one)
+    std::vector<float> vector{};             // the query vector (size of the named vector)
+    std::string using_vector{};              // which named vector ("" = the default one)
     std::size_t limit = 10;
     std::size_t offset = 0;                // skip the first `offset` results
-    std::optional<float> score_threshold;  // similarities: score >= t; distances: score <= t
-    std::optional<Filter> filter;
+    std::optional<float> score_threshold{};  // similarities: score >= t; distances: score <= t
+    std::optional<Filter> filter{};
     PayloadSelector with_payload = PayloadSelector::all();
     VectorSelector with_vector = VectorSelector::none();
     bool exact = false;                    // brute force instead of HNSW (the recall oracle)
-    std::optional<std::size_t> ef;         // HNSW beam width for this query
+    std::optional<std::size_t> ef{};         // HNSW beam width for this query
 
     // Qdrant's search body: {"vector": [...] | {"name": n, "vector": [...]}, "filter", "limit",
     // "offset", "score_threshold", "with_payload", "with_vector", "params": {"hnsw_ef", "exact"}}.
@@ -251,10 +251,10 @@ struct Query {
 };
 
 struct ScoredPoint {
-    PointId id;
+    PointId id{};
     float score = 0;
-    std::optional<nlohmann::json> payload;  // absent when with_payload is none
-    NamedVectors vectors;                   // filled per with_vector
+    std::optional<nlohmann::json> payload{};  // absent when with_payload is none
+    NamedVectors vectors{};                   // filled per with_vector
     std::uint64_t version = 0;              // the log sequence number of the point's last write
 
     // Qdrant's {"id", "version", "score", "payload", "vector"}.
@@ -262,16 +262,16 @@ struct ScoredPoint {
 };
 
 struct OrderBy {
-    std::string key;           // a payload key with numbers (or strings)
+    std::string key{};           // a payload key with numbers (or strings)
     bool descending = false;
-    std::optional<nlohmann::json> start_from;  // first value to return (inclusive)
+    std::optional<nlohmann::json> start_from{};  // first value to return (inclusive)
 };
 
 struct ScrollRequest {
-    std::optional<Filter> filter;
+    std::optional<Filter> filter{};
     std::size_t limit = 10;
-    std::optional<PointId> offset;   // first id to return (id order only)
-    std::optional<OrderBy> order_by; // order by a payload value instead of by id
+    std::optional<PointId> offset{};   // first id to return (id order only)
+    std::optional<OrderBy> order_by{}; // order by a payload value instead of by id
     PayloadSelector with_payload = PayloadSelector::all();
     VectorSelector with_vector = VectorSelector::none();
 
@@ -281,8 +281,8 @@ struct ScrollRequest {
 };
 
 struct ScrollResult {
-    std::vector<Point> points;
-    std::optional<PointId> next_page_offset;  // pass as offset to continue (id order only)
+    std::vector<Point> points{};
+    std::optional<PointId> next_page_offset{};  // pass as offset to continue (id order only)
 };
 
 // How set_payload changes the payload of each selected point.
@@ -293,8 +293,8 @@ enum class PayloadWriteMode {
 
 // Which points an update applies to: a list of ids or a filter.
 struct PointSelector {
-    std::vector<PointId> ids;
-    std::optional<Filter> filter;  // used when set (ids ignored)
+    std::vector<PointId> ids{};
+    std::optional<Filter> filter{};  // used when set (ids ignored)
 
     // Qdrant's {"points": [..]} or {"filter": {..}}. Errors: invalid_argument.
     [[nodiscard]] static PointSelector from_json(const nlohmann::json& body);
@@ -307,17 +307,17 @@ struct UpdateResult {
 };
 
 struct CollectionInfo {
-    std::string name;
-    CollectionConfig config;
+    std::string name{};
+    CollectionConfig config{};
     std::size_t point_count = 0;             // live points
-    std::map<std::string, std::size_t> vector_counts;  // points holding each named vector
+    std::map<std::string, std::size_t> vector_counts{};  // points holding each named vector
     std::size_t deleted_slot_count = 0;      // freed slots waiting for reuse
     std::uint64_t disk_bytes = 0;            // checkpoint files + log
     std::uint64_t memory_bytes = 0;          // vectors + graph + payloads (estimate)
     std::uint64_t wal_bytes = 0;             // log not yet folded into a checkpoint
     std::uint64_t last_operation_id = 0;
     std::uint64_t wal_dropped_bytes = 0;     // torn tail dropped when the collection was opened
-    std::map<std::string, std::size_t> payload_index_points;  // key -> points indexed
+    std::map<std::string, std::size_t> payload_index_points{};  // key -> points indexed
 
     // {"status":"green","points_count":..,"indexed_vectors_count":..,"config":{..},...}
     [[nodiscard]] nlohmann::json to_json() const;
@@ -385,7 +385,7 @@ public:
     [[nodiscard]] State& state() const { return *state_; }
 
 private:
-    std::unique_ptr<State> state_;
+    std::unique_ptr<State> state_{};
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -450,7 +450,7 @@ public:
     [[nodiscard]] const StoreOptions& options() const;
 
 private:
-    std::unique_ptr<State> state_;
+    std::unique_ptr<State> state_{};
 };
 
 }  // namespace tessera

@@ -33,6 +33,33 @@ enum class Op : std::uint8_t {
 };
 }  // namespace tessera::store
 
+namespace tessera::store {
+
+// A readers-writer lock that does not starve the writer: glibc's pthread rwlock (behind
+// std::shared_mutex) lets a steady stream of readers hold off a writer forever. A writer takes
+// the gate first, so readers arriving after it wait until it has had its turn.
+class RwLock {
+public:
+    void lock() {
+        gate_.lock();
+        mutex_.lock();
+        gate_.unlock();
+    }
+    void unlock() { mutex_.unlock(); }
+    void lock_shared() {
+        gate_.lock();
+        gate_.unlock();
+        mutex_.lock_shared();
+    }
+    void unlock_shared() { mutex_.unlock_shared(); }
+
+private:
+    std::mutex gate_;
+    std::shared_mutex mutex_;
+};
+
+}  // namespace tessera::store
+
 namespace tessera {
 
 struct Collection::State {
@@ -42,7 +69,7 @@ struct Collection::State {
     StoreOptions options;
     core::ThreadPool* pool = nullptr;
 
-    mutable std::shared_mutex mutex;  // shared: readers and checkpoints; unique: writers
+    mutable store::RwLock mutex;  // shared: readers and checkpoints; unique: writers
     std::mutex checkpoint_mutex;      // one checkpoint at a time
     std::atomic<bool> deleted{false};
 

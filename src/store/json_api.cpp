@@ -497,7 +497,7 @@ ScrollRequest ScrollRequest::from_json(const json& body) {
 json CollectionInfo::to_json() const {
     json indexed = 0;
     std::size_t vectors_total = 0;
-    for (const auto& [name, count] : vector_counts) vectors_total += count;
+    for (const auto& [vector_name, count] : vector_counts) vectors_total += count;
     json schema = json::object();
     for (const auto& [key, type] : config.payload_indexes) {
         const auto found = payload_index_points.find(key);

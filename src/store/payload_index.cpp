@@ -26,7 +26,7 @@ bool PayloadIndex::values_of(const nlohmann::json& payload, std::vector<std::str
     for (const nlohmann::json* value : values) {
         if (type_ == PayloadIndexType::keyword) {
             if (value->is_string()) keywords.push_back(value->get<std::string>());
-            else if (value->is_boolean()) keywords.push_back(value->get<bool>() ? "\x01true" : "\x01false");
+            else if (value->is_boolean()) keywords.push_back(value->get<bool>() ? "\x01" "true" : "\x01" "false");
         } else if (value->is_number_integer() && !value->is_number_unsigned()) {
             integers.push_back(value->get<std::int64_t>());
         } else if (value->is_number_unsigned() && value->get<std::uint64_t>() <= std::uint64_t(INT64_MAX)) {
@@ -79,7 +79,7 @@ std::optional<std::vector<std::uint32_t>> PayloadIndex::candidates(const Filter:
             if (type_ == PayloadIndexType::keyword) {
                 std::string keyword;
                 if (value.is_string()) keyword = value.get<std::string>();
-                else if (value.is_boolean()) keyword = value.get<bool>() ? "\x01true" : "\x01false";
+                else if (value.is_boolean()) keyword = value.get<bool>() ? "\x01" "true" : "\x01" "false";
                 else return std::nullopt;  // integer values are not in a keyword index
                 const auto found = keywords_.find(keyword);
                 if (found != keywords_.end()) out.insert(out.end(), found->second.begin(), found->second.end());
