@@ -27,7 +27,7 @@ const tokenizers = {
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tessera-tok-bench-'));
 const textsPath = path.join(dir, 'texts.json');
-writeFileSync(textsPath, execFileSync('node', [path.join(here, 'make_texts.mjs'), '10000']));
+writeFileSync(textsPath, execFileSync('node', [path.join(here, 'make_texts.mjs'), '10000'], { maxBuffer: 1 << 28 }));
 
 let commit = 'unknown';
 try { commit = execFileSync('git', ['-C', here, 'rev-parse', '--short', 'HEAD']).toString().trim(); } catch {}

@@ -12,6 +12,7 @@ namespace utf8 = core::utf8;
 std::unique_ptr<Model> make_wordpiece(const JsonReader& node);
 std::unique_ptr<Model> make_bpe(const JsonReader& node);
 std::unique_ptr<Model> make_unigram(const JsonReader& node);
+std::unique_ptr<Model> make_word_level(const JsonReader& node);
 
 std::unique_ptr<Model> make_model(const JsonReader& node) {
     node.require_object();
@@ -28,6 +29,7 @@ std::unique_ptr<Model> make_model(const JsonReader& node) {
     if (type == "WordPiece") return make_wordpiece(node);
     if (type == "BPE") return make_bpe(node);
     if (type == "Unigram") return make_unigram(node);
+    if (type == "WordLevel") return make_word_level(node);
     node.at("type").fail("unknown model type '" + type + "'", ErrorCode::unsupported);
 }
 
