@@ -66,6 +66,7 @@ const IsaKernels& avx512_kernels() {
     static const IsaKernels table = [] {
         IsaKernels result = portable_table("avx512");
         result.gemm_f32 = {"avx512_f32_12x32", 12, 32, 1, &gemm_f32_12x32};
+        result.finish_tile = &finish_tile_impl<32>;  // every AVX-512 GEMM uses 32-column panels
         return result;
     }();
     return table;

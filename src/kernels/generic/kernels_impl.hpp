@@ -100,18 +100,59 @@ void gemm_int8_portable(const void* a_bytes, std::size_t a_stride_bytes, std::si
 
 // ---- element-wise and row-wise kernels ---------------------------------------------------------
 
-void finish_tile_impl(const float* tile, std::size_t tile_stride, std::size_t rows,
-                      std::size_t cols, const float* bias, Activation activation, float* y,
-                      std::size_t y_stride) {
+template <Activation kActivation>
+inline float activate(float x) {
+    if constexpr (kActivation == Activation::gelu_erf) return vec_math::gelu_erf(x);
+    else if constexpr (kActivation == Activation::gelu_tanh) return vec_math::gelu_tanh(x);
+    else if constexpr (kActivation == Activation::quick_gelu) return vec_math::quick_gelu(x);
+    else if constexpr (kActivation == Activation::relu) return vec_math::relu(x);
+    else if constexpr (kActivation == Activation::tanh) return vec_math::tanh(x);
+    else if constexpr (kActivation == Activation::silu) return vec_math::silu(x);
+    else return x;
+}
+
+// The full-panel case (cols == NR, with bias) has a compile-time trip count, so each row becomes
+// NR/16 straight-line vector ops with bias add and activation fused; the general loop handles
+// the ragged last panel.
+template <std::size_t NR, Activation kActivation>
+void finish_rows(const float* tile, std::size_t tile_stride, std::size_t rows, std::size_t cols,
+                 const float* bias, float* y, std::size_t y_stride) {
+    if (cols == NR && bias != nullptr) {
+        for (std::size_t row = 0; row < rows; ++row) {
+            const float* src = tile + row * tile_stride;
+            float* dst = y + row * y_stride;
+            for (std::size_t col = 0; col < NR; ++col) dst[col] = activate<kActivation>(src[col] + bias[col]);
+        }
+        return;
+    }
     for (std::size_t row = 0; row < rows; ++row) {
         const float* src = tile + row * tile_stride;
         float* dst = y + row * y_stride;
-        if (bias != nullptr) {
-            for (std::size_t col = 0; col < cols; ++col) dst[col] = src[col] + bias[col];
-        } else {
-            for (std::size_t col = 0; col < cols; ++col) dst[col] = src[col];
+        for (std::size_t col = 0; col < cols; ++col) {
+            dst[col] = activate<kActivation>(src[col] + (bias != nullptr ? bias[col] : 0.0f));
         }
-        vec_math::apply(dst, cols, activation);
+    }
+}
+
+template <std::size_t NR>
+void finish_tile_impl(const float* tile, std::size_t tile_stride, std::size_t rows,
+                      std::size_t cols, const float* bias, Activation activation, float* y,
+                      std::size_t y_stride) {
+    switch (activation) {
+        case Activation::none:
+            return finish_rows<NR, Activation::none>(tile, tile_stride, rows, cols, bias, y, y_stride);
+        case Activation::gelu_erf:
+            return finish_rows<NR, Activation::gelu_erf>(tile, tile_stride, rows, cols, bias, y, y_stride);
+        case Activation::gelu_tanh:
+            return finish_rows<NR, Activation::gelu_tanh>(tile, tile_stride, rows, cols, bias, y, y_stride);
+        case Activation::quick_gelu:
+            return finish_rows<NR, Activation::quick_gelu>(tile, tile_stride, rows, cols, bias, y, y_stride);
+        case Activation::relu:
+            return finish_rows<NR, Activation::relu>(tile, tile_stride, rows, cols, bias, y, y_stride);
+        case Activation::tanh:
+            return finish_rows<NR, Activation::tanh>(tile, tile_stride, rows, cols, bias, y, y_stride);
+        case Activation::silu:
+            return finish_rows<NR, Activation::silu>(tile, tile_stride, rows, cols, bias, y, y_stride);
     }
 }
 
@@ -247,7 +288,7 @@ inline IsaKernels portable_table(const char* name) {
     table.gemm_f32 = {"portable_f32_4x16", 4, 16, 1, &gemm_f32_portable<4, 16>};
     table.gemm_bf16 = {"portable_bf16_4x16", 4, 16, 2, &gemm_bf16_portable<4, 16>};
     table.gemm_int8 = {"portable_int8_4x16", 4, 16, 4, &gemm_int8_portable<4, 16>};
-    table.finish_tile = &finish_tile_impl;
+    table.finish_tile = &finish_tile_impl<16>;
     table.activation = &activation_impl;
     table.layer_norm = &layer_norm_impl;
     table.softmax_rows = &softmax_rows_impl;
