@@ -335,9 +335,11 @@ private:
 std::unique_ptr<Regex> make_pattern(const JsonReader& node) {
     node.require_object();
     if (auto literal = node.find("String")) {
-        return std::make_unique<Regex>(Regex::escape(literal->as_string()), literal->path());
+        return std::make_unique<Regex>(Regex::escape(literal->as_string()), literal->origin() + ": " + literal->path());
     }
-    if (auto regex = node.find("Regex")) return std::make_unique<Regex>(regex->as_string(), regex->path());
+    if (auto regex = node.find("Regex")) {
+        return std::make_unique<Regex>(regex->as_string(), regex->origin() + ": " + regex->path());
+    }
     node.fail("expected {\"String\": ...} or {\"Regex\": ...}, got " + node.describe());
 }
 
