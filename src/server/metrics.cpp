@@ -1,6 +1,6 @@
 #include "server/metrics.hpp"
 
-#include <cstdio>
+#include <charconv>
 
 namespace tessera::server {
 
@@ -11,10 +11,11 @@ const std::vector<double> kLatencyBounds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0
 const std::vector<double> kItemBounds = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
 const std::vector<double> kTokenBounds = {16, 64, 256, 1024, 2048, 4096, 8192, 16384, 32768, 65536};
 
+// Shortest text that reads back as the same double ("0.005", not "0.0050000000000000001").
 std::string format_number(double value) {
     char buffer[64];
-    std::snprintf(buffer, sizeof buffer, "%.17g", value);
-    return buffer;
+    const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+    return std::string(buffer, result.ptr);
 }
 
 // Label values are escaped as the exposition format asks (backslash, quote, newline).

@@ -19,6 +19,7 @@
 #include <unordered_set>
 
 #include "server/api_error.hpp"
+#include "server/http_pool.hpp"
 #include "server/metrics.hpp"
 #include "server/model_pool.hpp"
 #include "server/routes/route_table.hpp"
@@ -105,7 +106,7 @@ struct Server::Impl final : server::RouteTable {
             throw Error(ErrorCode::invalid_argument, "serve: --api-key must not be empty");
         }
         if (options.http_threads == 0) {
-            options.http_threads = std::max<std::size_t>(16, 2 * options.max_concurrent_requests);
+            options.http_threads = std::max<std::size_t>(1024, 2 * options.max_concurrent_requests);
         }
         models = std::make_unique<server::ModelPool>(
             options.models,
@@ -130,7 +131,10 @@ struct Server::Impl final : server::RouteTable {
 
     void configure_http() {
         const std::size_t thread_count = options.http_threads;
-        http.new_task_queue = [thread_count] { return new httplib::ThreadPool(thread_count); };
+        http.new_task_queue = [thread_count] {
+            return new server::ElasticTaskQueue(std::min<std::size_t>(8, thread_count), thread_count,
+                                                std::chrono::seconds(30));
+        };
         http.set_payload_max_length(options.payload_limit_bytes);
         const time_t timeout_s = std::max<time_t>(1, time_t((options.request_timeout_ms + 999) / 1000));
         http.set_read_timeout(timeout_s, 0);
@@ -139,7 +143,7 @@ struct Server::Impl final : server::RouteTable {
         http.set_keep_alive_timeout(5);
 
         http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-            t_trace = RequestTrace{.started = Clock::now(), .active = true};
+            t_trace = RequestTrace{.started = Clock::now(), .route = "unmatched", .error_kind = {}, .active = true};
             if (!options.api_key || public_paths.contains(req.path)) return httplib::Server::HandlerResponse::Unhandled;
             std::string given;
             const std::string authorization = req.get_header_value("Authorization");
@@ -158,7 +162,8 @@ struct Server::Impl final : server::RouteTable {
 
         // Statuses cpp-httplib sets itself (no route, body over the limit, bad request line) get
         // the calling API's error body too.
-        http.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+        http.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req,
+                                                                           httplib::Response& res) {
             if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
             const ApiFamily family = server::family_of_path(req.path);
             if (res.status == 404) {
@@ -177,7 +182,7 @@ struct Server::Impl final : server::RouteTable {
                             res);
             }
             return httplib::Server::HandlerResponse::Handled;
-        });
+        }));
 
         http.set_logger([this](const httplib::Request& req, const httplib::Response& res) { log_request(req, res); });
     }
