@@ -92,7 +92,9 @@ Matrix CollectionEmbedder::embed_texts(const std::string& vector, const std::vec
     }
     auto& embedder = text_models_[model];
     if (!embedder) embedder = TextEmbedder::open(option.resolve());
-    return embedder->embed(texts, EmbedOptions{.kind = kind});
+    EmbedOptions options;
+    options.kind = kind;
+    return embedder->embed(texts, options);
 }
 
 Matrix CollectionEmbedder::embed_images(const std::string& vector, const std::vector<std::string>& paths) {

@@ -1,0 +1,325 @@
+// tessera's store vs Debian's hnswlib on the same vectors, M, ef_construct and ef, in one run:
+// recall@10 against exact search, queries/s, build time, bytes per vector in memory and on disk,
+// cold open time, and exact-search scan speed against measured memory bandwidth.
+//
+//   tessera_store_bench [--n 100000] [--dim 384] [--queries 1000] [--m 16] [--ef-construct 100]
+//                       [--ef 16,32,64,128] [--dataset random|clustered|both] [--json out.json]
+//
+// Both indexes are built single-threaded and queried one query at a time on one thread, so the
+// comparison is per core. Output: a human table on stderr, one JSON document on stdout.
+#include <hnswlib/hnswlib.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/cpu_features.hpp"
+#include "core/thread_pool.hpp"
+#include "tessera/store.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+struct Args {
+    std::size_t n = 100000;
+    std::size_t dim = 384;
+    std::size_t queries = 1000;
+    std::size_t m = 16;
+    std::size_t ef_construct = 100;
+    std::vector<std::size_t> efs = {16, 32, 64, 128};
+    std::string dataset = "both";
+    std::string json_path;
+};
+
+Args parse_args(int argc, char** argv) {
+    Args args;
+    for (int idx = 1; idx + 1 < argc; idx += 2) {
+        const std::string key = argv[idx];
+        const std::string value = argv[idx + 1];
+        if (key == "--n") args.n = std::stoul(value);
+        else if (key == "--dim") args.dim = std::stoul(value);
+        else if (key == "--queries") args.queries = std::stoul(value);
+        else if (key == "--m") args.m = std::stoul(value);
+        else if (key == "--ef-construct") args.ef_construct = std::stoul(value);
+        else if (key == "--dataset") args.dataset = value;
+        else if (key == "--json") args.json_path = value;
+        else if (key == "--ef") {
+            args.efs.clear();
+            std::stringstream list(value);
+            std::string item;
+            while (std::getline(list, item, ',')) args.efs.push_back(std::stoul(item));
+        } else {
+            std::fprintf(stderr, "unknown option %s\n", key.c_str());
+            std::exit(2);
+        }
+    }
+    return args;
+}
+
+void normalise(float* v, std::size_t dim) {
+    double norm = 0;
+    for (std::size_t i = 0; i < dim; ++i) norm += double(v[i]) * v[i];
+    const float inv = float(1.0 / std::sqrt(norm));
+    for (std::size_t i = 0; i < dim; ++i) v[i] *= inv;
+}
+
+// Random: isotropic gaussian, normalised. Clustered: 200 cluster centres with a decaying
+// per-dimension spectrum (real sentence embeddings have a few strong directions and tight topic
+// clusters), points = centre + noise, normalised.
+std::vector<float> make_data(const std::string& kind, std::size_t count, std::size_t dim, std::uint64_t seed,
+                             const std::vector<float>* centres) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<float> normal;
+    std::vector<float> out(count * dim);
+    if (kind == "random") {
+        for (auto& x : out) x = normal(rng);
+    } else {
+        const std::size_t centre_count = centres->size() / dim;
+        for (std::size_t row = 0; row < count; ++row) {
+            const float* centre = centres->data() + (rng() % centre_count) * dim;
+            for (std::size_t i = 0; i < dim; ++i) out[row * dim + i] = centre[i] + 0.35f * normal(rng);
+        }
+    }
+    for (std::size_t row = 0; row < count; ++row) normalise(out.data() + row * dim, dim);
+    return out;
+}
+
+std::vector<float> make_centres(std::size_t dim, std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<float> normal;
+    std::vector<float> centres(200 * dim);
+    for (std::size_t c = 0; c < 200; ++c) {
+        for (std::size_t i = 0; i < dim; ++i) centres[c * dim + i] = normal(rng) / std::sqrt(1.0f + float(i) / 8.0f);
+        normalise(centres.data() + c * dim, dim);
+    }
+    return centres;
+}
+
+// Streaming read bandwidth: sum a 512 MiB buffer with all cores.
+double memory_bandwidth_gbs(tessera::core::ThreadPool& pool) {
+    const std::size_t count = (512u << 20) / sizeof(float);
+    std::vector<float> buffer(count, 1.0f);
+    double best = 0;
+    for (int rep = 0; rep < 3; ++rep) {
+        std::vector<double> sums(pool.thread_count() * 64, 0);
+        std::atomic<int> slot{0};
+        const auto start = Clock::now();
+        pool.parallel_for(count, [&](std::size_t begin, std::size_t end) {
+            float acc[16] = {};
+            for (std::size_t i = begin; i + 16 <= end; i += 16) {
+                for (int l = 0; l < 16; ++l) acc[l] += buffer[i + l];
+            }
+            double total = 0;
+            for (float a : acc) total += a;
+            sums[std::size_t(slot++) * 8 % sums.size()] += total;
+        });
+        const double elapsed = seconds_since(start);
+        best = std::max(best, double(count * sizeof(float)) / elapsed / 1e9);
+        if (sums[0] < 0) std::printf("%f", sums[0]);  // keep the loop alive
+    }
+    return best;
+}
+
+std::uint64_t dir_bytes(const fs::path& dir) {
+    std::uint64_t total = 0;
+    for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+        if (entry.is_regular_file()) total += entry.file_size();
+    }
+    return total;
+}
+
+double recall(const std::vector<std::vector<std::uint64_t>>& got, const std::vector<std::vector<std::uint64_t>>& truth) {
+    double total = 0;
+    for (std::size_t q = 0; q < truth.size(); ++q) {
+        std::set<std::uint64_t> expected(truth[q].begin(), truth[q].end());
+        std::size_t hits = 0;
+        for (auto id : got[q]) hits += expected.count(id);
+        total += double(hits) / double(truth[q].size());
+    }
+    return total / double(truth.size());
+}
+
+json run_dataset(const Args& args, const std::string& kind, tessera::core::ThreadPool& pool, double bandwidth) {
+    const std::size_t dim = args.dim;
+    const auto centres = make_centres(dim, 7);
+    const std::vector<float> data = make_data(kind, args.n, dim, 1, &centres);
+    const std::vector<float> queries = make_data(kind, args.queries, dim, 2, &centres);
+    json result = {{"dataset", kind}, {"n", args.n}, {"dim", dim}, {"queries", args.queries}, {"m", args.m},
+                   {"ef_construct", args.ef_construct}};
+    const fs::path work = fs::temp_directory_path() / ("tessera-store-bench-" + std::to_string(::getpid()));
+    fs::remove_all(work);
+
+    // ---- tessera: build through the public API (log writes included, fsync never).
+    tessera::StoreOptions options;
+    options.fsync = tessera::FsyncPolicy::never;
+    options.background = false;
+    options.checkpoint_wal_bytes = ~0ull;
+    double build_s = 0, checkpoint_s = 0;
+    std::uint64_t memory_bytes = 0;
+    {
+        auto store = tessera::Store::open(work / "store", options);
+        tessera::CollectionConfig config;
+        config.vectors[""] = tessera::VectorConfig{.size = dim, .distance = tessera::Distance::cosine,
+                                                   .hnsw = {.m = args.m, .ef_construct = args.ef_construct}};
+        auto collection = store->create_collection("bench", config);
+        const auto start = Clock::now();
+        for (std::size_t first = 0; first < args.n; first += 1000) {
+            std::vector<tessera::Point> batch;
+            for (std::size_t row = first; row < std::min(args.n, first + 1000); ++row) {
+                tessera::Point point;
+                point.id = row;
+                point.vectors[""].assign(data.begin() + std::ptrdiff_t(row * dim), data.begin() + std::ptrdiff_t((row + 1) * dim));
+                batch.push_back(std::move(point));
+            }
+            collection->upsert(batch);
+        }
+        build_s = seconds_since(start);
+        const auto checkpoint_start = Clock::now();
+        collection->checkpoint();
+        checkpoint_s = seconds_since(checkpoint_start);
+        memory_bytes = collection->info().memory_bytes;
+    }
+    const std::uint64_t disk_bytes = dir_bytes(work / "store");
+    const auto open_start = Clock::now();
+    auto store = tessera::Store::open(work / "store", options);
+    auto collection = store->collection("bench");
+    const double open_s = seconds_since(open_start);
+
+    // ---- exact search: the ground truth, and the scan speed.
+    std::vector<std::vector<std::uint64_t>> truth(args.queries);
+    const auto exact_start = Clock::now();
+    for (std::size_t q = 0; q < args.queries; ++q) {
+        tessera::Query query{.vector = std::vector<float>(queries.begin() + std::ptrdiff_t(q * dim), queries.begin() + std::ptrdiff_t((q + 1) * dim)),
+                             .limit = 10, .with_payload = tessera::PayloadSelector::none(), .exact = true};
+        for (const auto& hit : collection->search(query)) truth[q].push_back(hit.id.number());
+    }
+    const double exact_s = seconds_since(exact_start);
+    const double scanned_gb = double(args.n) * dim * sizeof(float) * double(args.queries) / 1e9;
+    result["exact"] = {{"qps", double(args.queries) / exact_s},
+                       {"scan_gb_per_s", scanned_gb / exact_s},
+                       {"memory_bandwidth_gb_per_s", bandwidth},
+                       {"fraction_of_bandwidth", scanned_gb / exact_s / bandwidth},
+                       {"threads", pool.thread_count()}};
+
+    result["tessera"] = {{"build_s", build_s},
+                         {"checkpoint_s", checkpoint_s},
+                         {"memory_bytes_per_vector", double(memory_bytes) / double(args.n)},
+                         {"disk_bytes_per_vector", double(disk_bytes) / double(args.n)},
+                         {"cold_open_s", open_s},
+                         {"isa", std::string(tessera::core::isa_level_name(tessera::core::active_isa_level()))}};
+    json tessera_runs = json::array();
+    for (const std::size_t ef : args.efs) {
+        std::vector<std::vector<std::uint64_t>> got(args.queries);
+        const auto start = Clock::now();
+        for (std::size_t q = 0; q < args.queries; ++q) {
+            tessera::Query query{.vector = std::vector<float>(queries.begin() + std::ptrdiff_t(q * dim), queries.begin() + std::ptrdiff_t((q + 1) * dim)),
+                                 .limit = 10, .with_payload = tessera::PayloadSelector::none(), .ef = ef};
+            for (const auto& hit : collection->search(query)) got[q].push_back(hit.id.number());
+        }
+        const double elapsed = seconds_since(start);
+        tessera_runs.push_back({{"ef", ef}, {"recall_at_10", recall(got, truth)}, {"qps", double(args.queries) / elapsed}});
+    }
+    result["tessera"]["runs"] = tessera_runs;
+    collection.reset();
+    store.reset();
+
+    // ---- hnswlib on the same data, M, ef_construct, ef.
+    {
+        hnswlib::InnerProductSpace space(dim);
+        auto index = std::make_unique<hnswlib::HierarchicalNSW<float>>(&space, args.n, args.m, args.ef_construct, 100);
+        const auto start = Clock::now();
+        for (std::size_t row = 0; row < args.n; ++row) index->addPoint(data.data() + row * dim, row);
+        const double hnsw_build_s = seconds_since(start);
+        const fs::path file = work / "hnswlib.bin";
+        index->saveIndex(file.string());
+        const double hnsw_memory = double(args.n) * double(index->size_data_per_element_ + sizeof(void*) + sizeof(int)) +
+                                   double(args.n) * 0.0625 * double(index->size_links_per_element_);
+        index.reset();
+        const auto load_start = Clock::now();
+        index = std::make_unique<hnswlib::HierarchicalNSW<float>>(&space, file.string(), false, args.n);
+        const double hnsw_open_s = seconds_since(load_start);
+        json runs = json::array();
+        for (const std::size_t ef : args.efs) {
+            index->setEf(ef);
+            std::vector<std::vector<std::uint64_t>> got(args.queries);
+            const auto query_start = Clock::now();
+            for (std::size_t q = 0; q < args.queries; ++q) {
+                auto heap = index->searchKnn(queries.data() + q * dim, 10);
+                while (!heap.empty()) {
+                    got[q].push_back(heap.top().second);
+                    heap.pop();
+                }
+            }
+            const double elapsed = seconds_since(query_start);
+            runs.push_back({{"ef", ef}, {"recall_at_10", recall(got, truth)}, {"qps", double(args.queries) / elapsed}});
+        }
+        result["hnswlib"] = {{"build_s", hnsw_build_s},
+                             {"memory_bytes_per_vector", hnsw_memory / double(args.n)},
+                             {"disk_bytes_per_vector", double(fs::file_size(file)) / double(args.n)},
+                             {"cold_open_s", hnsw_open_s},
+                             {"runs", runs}};
+    }
+    fs::remove_all(work);
+    return result;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const Args args = parse_args(argc, argv);
+    tessera::core::ThreadPool pool(0);
+    const double bandwidth = memory_bandwidth_gbs(pool);
+    json report = {{"benchmark", "store_vs_hnswlib"},
+                   {"cores", tessera::core::ThreadPool::available_cores()},
+                   {"isa", std::string(tessera::core::isa_level_name(tessera::core::active_isa_level()))},
+                   {"note", "single-threaded build and queries; exact search uses all cores"},
+                   {"results", json::array()}};
+    if (const char* commit = std::getenv("GIT_COMMIT")) report["commit"] = commit;
+    std::vector<std::string> kinds;
+    if (args.dataset == "both") kinds = {"random", "clustered"};
+    else kinds = {args.dataset};
+    for (const auto& kind : kinds) {
+        const json result = run_dataset(args, kind, pool, bandwidth);
+        report["results"].push_back(result);
+        std::fprintf(stderr, "\n== %s: %zu x %zu, M=%zu ef_construct=%zu\n", kind.c_str(), args.n, args.dim, args.m, args.ef_construct);
+        std::fprintf(stderr, "%-8s %10s %12s %12s %10s\n", "", "build s", "mem B/vec", "disk B/vec", "open s");
+        for (const char* name : {"tessera", "hnswlib"}) {
+            const json& r = result[name];
+            std::fprintf(stderr, "%-8s %10.2f %12.0f %12.0f %10.3f\n", name, r["build_s"].get<double>(),
+                         r["memory_bytes_per_vector"].get<double>(), r["disk_bytes_per_vector"].get<double>(),
+                         r["cold_open_s"].get<double>());
+        }
+        std::fprintf(stderr, "%6s %14s %12s %14s %12s\n", "ef", "tessera rec", "tessera qps", "hnswlib rec", "hnswlib qps");
+        for (std::size_t idx = 0; idx < args.efs.size(); ++idx) {
+            const json& a = result["tessera"]["runs"][idx];
+            const json& b = result["hnswlib"]["runs"][idx];
+            std::fprintf(stderr, "%6zu %14.4f %12.0f %14.4f %12.0f\n", args.efs[idx], a["recall_at_10"].get<double>(),
+                         a["qps"].get<double>(), b["recall_at_10"].get<double>(), b["qps"].get<double>());
+        }
+        std::fprintf(stderr, "exact: %.1f q/s, %.2f GB/s scanned vs %.2f GB/s memory bandwidth (%zu threads)\n",
+                     result["exact"]["qps"].get<double>(), result["exact"]["scan_gb_per_s"].get<double>(), bandwidth,
+                     pool.thread_count());
+    }
+    const std::string text = report.dump(2);
+    std::cout << text << "\n";
+    if (!args.json_path.empty()) std::ofstream(args.json_path) << text << "\n";
+    return 0;
+}
