@@ -1,5 +1,6 @@
 // Post-processors: add the model's special tokens around one or two sequences and set type ids
 // (TemplateProcessing, BertProcessing, RobertaProcessing), or trim byte-level offsets.
+#include <algorithm>
 #include <map>
 
 #include "core/utf8.hpp"
@@ -38,11 +39,26 @@ void append_special(Encoding& out, std::int32_t id, const std::string& token, st
 }
 
 void append_sequence(Encoding& out, Encoding& sequence, std::optional<std::int32_t> type_id) {
-    if (type_id) std::fill(sequence.type_ids.begin(), sequence.type_ids.end(), *type_id);
-    std::vector<Encoding> both;
-    both.push_back(std::move(out));
-    both.push_back(std::move(sequence));
-    out = merge_encodings(both);
+    if (out.ids.empty()) {
+        out.ids.reserve(sequence.size() + 4);
+        out.type_ids.reserve(sequence.size() + 4);
+        out.tokens.reserve(sequence.size() + 4);
+        out.offsets.reserve(sequence.size() + 4);
+        out.attention_mask.reserve(sequence.size() + 4);
+        out.special_tokens_mask.reserve(sequence.size() + 4);
+    }
+    out.ids.insert(out.ids.end(), sequence.ids.begin(), sequence.ids.end());
+    if (type_id) {
+        out.type_ids.insert(out.type_ids.end(), sequence.size(), *type_id);
+    } else {
+        out.type_ids.insert(out.type_ids.end(), sequence.type_ids.begin(), sequence.type_ids.end());
+    }
+    out.tokens.insert(out.tokens.end(), std::make_move_iterator(sequence.tokens.begin()),
+                      std::make_move_iterator(sequence.tokens.end()));
+    out.offsets.insert(out.offsets.end(), sequence.offsets.begin(), sequence.offsets.end());
+    out.attention_mask.insert(out.attention_mask.end(), sequence.attention_mask.begin(), sequence.attention_mask.end());
+    out.special_tokens_mask.insert(out.special_tokens_mask.end(), sequence.special_tokens_mask.begin(),
+                                   sequence.special_tokens_mask.end());
 }
 
 // The reference's byte-level offset trimming: leading/trailing 'Ġ' (or whitespace) chars of a
@@ -105,8 +121,12 @@ public:
             } else {
                 const std::size_t which = piece.name == "A" ? 0 : 1;
                 if (which >= encodings.size()) continue;
-                Encoding copy = encodings[which];
-                append_sequence(out, copy, piece.type_id);
+                if (uses(pieces, piece.name) > 1) {
+                    Encoding copy = encodings[which];  // a template may repeat a sequence
+                    append_sequence(out, copy, piece.type_id);
+                } else {
+                    append_sequence(out, encodings[which], piece.type_id);  // its only use: tokens move
+                }
             }
         }
         encodings.clear();
@@ -114,6 +134,12 @@ public:
     }
 
 private:
+    static std::size_t uses(const std::vector<Piece>& pieces, const std::string& name) {
+        return static_cast<std::size_t>(std::count_if(pieces.begin(), pieces.end(), [&](const Piece& p) {
+            return !p.special && p.name == name;
+        }));
+    }
+
     std::vector<Piece> single_, pair_;
     std::map<std::string, Special> specials_;
 };
