@@ -175,18 +175,7 @@ void layer_norm_impl(const float* x, const float* residual, std::size_t row_coun
         // Two passes (mean, then squared deviations): the one-pass formula loses digits when
         // the mean is large compared with the spread, which residual streams can have.
         const float mean = vec_math::sum(out_row, dim) / static_cast<float>(dim);
-        float lanes[16] = {};
-        std::size_t idx = 0;
-        for (; idx + 16 <= dim; idx += 16) {
-            for (std::size_t lane = 0; lane < 16; ++lane) {
-                const float centred = out_row[idx + lane] - mean;
-                lanes[lane] += centred * centred;
-            }
-        }
-        for (; idx < dim; ++idx) lanes[idx & 15] += (out_row[idx] - mean) * (out_row[idx] - mean);
-        float variance = 0.0f;
-        for (float lane_sum : lanes) variance += lane_sum;
-        variance /= static_cast<float>(dim);
+        const float variance = vec_math::sum_sq_dev(out_row, dim, mean) / static_cast<float>(dim);
         const float inv_std = 1.0f / std::sqrt(variance + eps);
         for (std::size_t col = 0; col < dim; ++col) {
             out_row[col] = (out_row[col] - mean) * inv_std * gamma[col] + beta[col];
@@ -234,23 +223,9 @@ void quantize_u8_rows_impl(const float* x, std::size_t x_stride, std::size_t row
     for (std::size_t row = 0; row < row_count; ++row) {
         const float* x_row = x + row * x_stride;
         std::uint8_t* out_row = out + row * k_padded;
-        float lo_lanes[16] = {}, hi_lanes[16] = {};  // start at 0: zero must be representable
-        std::size_t idx = 0;
-        for (; idx + 16 <= k; idx += 16) {
-            for (std::size_t lane = 0; lane < 16; ++lane) {
-                lo_lanes[lane] = std::min(lo_lanes[lane], x_row[idx + lane]);
-                hi_lanes[lane] = std::max(hi_lanes[lane], x_row[idx + lane]);
-            }
-        }
-        for (; idx < k; ++idx) {
-            lo_lanes[0] = std::min(lo_lanes[0], x_row[idx]);
-            hi_lanes[0] = std::max(hi_lanes[0], x_row[idx]);
-        }
-        float lo = 0.0f, hi = 0.0f;
-        for (std::size_t lane = 0; lane < 16; ++lane) {
-            lo = std::min(lo, lo_lanes[lane]);
-            hi = std::max(hi, hi_lanes[lane]);
-        }
+        // Start the range at 0 so that zero is always representable (padding stays exact).
+        const float lo = k == 0 ? 0.0f : std::min(0.0f, vec_math::min(x_row, k));
+        const float hi = k == 0 ? 0.0f : std::max(0.0f, vec_math::max(x_row, k));
         float row_scale = (hi - lo) / 255.0f;
         if (!(row_scale > 0.0f)) row_scale = 1.0f;
         const float inv_scale = 1.0f / row_scale;
