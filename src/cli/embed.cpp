@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/command.hpp"
+#include "cli/embed_image.hpp"
 #include "cli/input.hpp"
 #include "cli/model_option.hpp"
 #include "core/progress.hpp"
@@ -118,7 +119,17 @@ const bool registered = register_command({
             cmd->add_option("--max-seq-length", options->max_seq_length, "Lower the model's token limit");
             cmd->add_option("--threads", options->threads, "Worker threads (default: all cores)");
             cmd->add_option("--precision", options->precision, "fp32 | bf16 | int8")->capture_default_str();
-            cmd->callback([options, model] { run_text(*options, *model); });
+            auto images = std::make_shared<ImageEmbedOptions>();
+            cmd->add_option("--image", images->images, "Embed images instead (CLIP): files, directories (recursive), http(s) URLs");
+            cmd->callback([options, model, images] {
+                if (images->images.empty()) return run_text(*options, *model);
+                if (!options->inputs.texts.empty()) throw Error(ErrorCode::invalid_argument, "give TEXT arguments or --image, not both");
+                images->output = options->output;
+                images->threads = options->threads;
+                images->precision = options->precision;
+                model->kind = ModelKind::image;  // the default model becomes the default image model
+                run_image_embed(*images, *model);
+            });
         },
 });
 
