@@ -41,7 +41,10 @@ std::optional<std::size_t> model_max_length(const std::filesystem::path& dir) {
 }
 
 void run(const TokenizeOptions& options, const ModelOption& model) {
-    const std::filesystem::path dir = model.resolve();
+    // A local path is used as is (it may hold nothing but tokenizer.json); names go through the
+    // registry / cache like every other model-using command.
+    const std::filesystem::path dir =
+        !model.model.empty() && std::filesystem::exists(model.model) ? std::filesystem::path(model.model) : model.resolve();
     const std::filesystem::path file = std::filesystem::is_directory(dir) ? dir / "tokenizer.json" : dir;
     Tokenizer tokenizer = Tokenizer::from_file(file);
     // The file's own truncation/padding apply unless the model config (or a flag) says otherwise.

@@ -240,3 +240,53 @@ TEST(Tokenizer, OffsetsAreCodePoints) {
 
 }  // namespace
 }  // namespace tessera
+
+namespace tessera {
+namespace {
+
+// Random mixtures of hard characters through every shared tokenizer: no crash (the CI runs
+// this under ASan/UBSan), consistent lengths, offsets inside the text, batch equals single.
+TEST(Tokenizer, RandomTextsStayConsistent) {
+    const char* files[] = {"bert-base-uncased/tokenizer.json", "clip-vit-base-patch32/tokenizer.json",
+                           "unigram-xlmr-style/tokenizer.json", "unigram-xlmr-style/byte-fallback/tokenizer.json",
+                           "bytelevel-bpe-roberta-style/tokenizer.json"};
+    const std::vector<std::string> pieces = {
+        "a", "Z", " ", "  ", "\t", "\n", "\r\n", "\x01", "\x7F", "e\xCC\x81", "\xCC\x81", "\xC3\xA9", "\xE4\xB8\xAD",
+        "\xF0\x9F\x98\x80", "\xE2\x80\x8D", "\xEF\xBB\xBF", "\xE3\x80\x80", "\xC2\xA0", "[CLS]", "<mask>", "<s>",
+        "<|endoftext|>", "##", "\xE2\x96\x81", "\xC4\xA0", "<0x41>", "123", ".", "'s", "\xEF\xBF\xBD", "\xE1\xA0\x8E"};
+    std::uint32_t state = 7;
+    const auto next = [&] { return state = state * 1664525u + 1013904223u; };
+    std::vector<std::string> texts;
+    for (int idx = 0; idx < 120; ++idx) {
+        std::string text;
+        const int length = static_cast<int>(next() % 40);
+        for (int k = 0; k < length; ++k) text += pieces[next() % pieces.size()];
+        texts.push_back(text);
+    }
+    for (const char* file : files) {
+        SCOPED_TRACE(file);
+        auto t = Tokenizer::from_file(kShared + "/data/tokenizers/" + file);
+        t.set_padding(std::nullopt);
+        t.set_truncation(std::nullopt);
+        const auto batch = t.encode_batch(texts, true, 2);
+        for (std::size_t idx = 0; idx < texts.size(); ++idx) {
+            const Encoding& e = batch[idx];
+            ASSERT_EQ(e.tokens.size(), e.size());
+            ASSERT_EQ(e.offsets.size(), e.size());
+            ASSERT_EQ(e.type_ids.size(), e.size());
+            std::uint32_t code_points = 0;
+            for (char c : texts[idx]) code_points += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+            for (const auto& [start, end] : e.offsets) {
+                ASSERT_LE(start, end);
+                ASSERT_LE(end, code_points);
+            }
+            EXPECT_EQ(e.ids, t.encode(texts[idx]).ids);
+            const auto pair = t.encode_pair(texts[idx], texts[(idx + 1) % texts.size()], false);
+            EXPECT_EQ(pair.size(), pair.special_tokens_mask.size());
+            (void)t.decode(e.ids, false);
+        }
+    }
+}
+
+}  // namespace
+}  // namespace tessera

@@ -153,6 +153,8 @@ public:
             }
             end = from;
         }
+        // A huge piece (a long text without spaces) should not pin its lattice per thread.
+        if (best.capacity() > (std::size_t{1} << 20)) std::vector<Node>().swap(best);
         for (std::size_t k = ids.size(); k-- > 0;) {
             const auto [from, to] = ranges[k];
             const std::string_view piece = text.substr(from, to - from);
