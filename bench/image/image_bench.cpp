@@ -100,7 +100,9 @@ std::filesystem::path write_random_vit_b32(const std::filesystem::path& dir) {
         std::size_t count = 1;
         for (auto d : shape) count *= d;
         std::normal_distribution<float> normal(static_cast<float>(mean), static_cast<float>(std_dev));
-        tessera::formats::TensorToWrite tensor{.name = name, .shape = shape};
+        tessera::formats::TensorToWrite tensor;
+        tensor.name = name;
+        tensor.shape = shape;
         tensor.values.resize(count);
         for (auto& v : tensor.values) v = normal(rng);
         tensors.push_back(std::move(tensor));
