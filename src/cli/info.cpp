@@ -47,7 +47,7 @@ nlohmann::json info_json(const ModelInfo& info) {
 }
 
 void print_text(const ModelInfo& info, std::ostream& out) {
-    auto line = [&](const char* key, const std::string& value) { out << std::left << std::setw(14) << key << value << "\n"; };
+    auto line = [&](const char* key, const std::string& value) { out << std::left << std::setw(16) << key << value << "\n"; };
     line("model", info.model_dir.string());
     line("architecture", info.architecture + " (model_type " + info.model_type + ")");
     line("dimensions", std::to_string(info.output_dim) +
