@@ -53,6 +53,19 @@ std::uint16_t to_bf16(float value) {
     return static_cast<std::uint16_t>((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
 }
 
+// Bytes of A rows one task keeps hot while it walks a weight panel. TESSERA_GEMM_ROW_BLOCK_KB
+// overrides it for tuning runs (tessera-gemm-bench). 384 KB (of Zen 4's 1 MB L2) keeps 36 rows of
+// K = 3072 hot, so a 393 KB fp32 weight panel is streamed once per 36 rows instead of per 12
+// (at 128 KB, bge-base's FFN-down ran at a third of the other shapes' share of peak).
+std::size_t row_block_budget_bytes() {
+    static const std::size_t budget = [] {
+        const char* env = std::getenv("TESSERA_GEMM_ROW_BLOCK_KB");
+        const long value = env != nullptr ? std::atol(env) : 0;
+        return value > 0 ? static_cast<std::size_t>(value) << 10 : std::size_t{384} << 10;
+    }();
+    return budget;
+}
+
 }  // namespace
 
 struct Linear::Impl {
@@ -212,7 +225,7 @@ void Linear::forward(const float* x, std::size_t row_count, float* y, Activation
     const std::size_t mr = gemm.mr;
     const std::size_t nr = gemm.nr;
     const std::size_t a_row_bytes = k_padded * element_bytes(impl.precision);
-    std::size_t row_block = (128u << 10) / a_row_bytes / mr * mr;
+    std::size_t row_block = row_block_budget_bytes() / a_row_bytes / mr * mr;
     row_block = std::min(std::max(row_block, mr), 16 * mr);
     const std::size_t row_blocks = (row_count + row_block - 1) / row_block;
     const std::size_t task_count = row_blocks * impl.panel_count;
