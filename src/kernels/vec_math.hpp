@@ -116,7 +116,7 @@ inline Vec16 load16(const float* x) {
     return value;
 }
 
-inline float horizontal_sum(Vec16 value) {
+inline float horizontal_sum(const Vec16& value) {
     float total = 0.0f;
     for (int lane = 0; lane < 16; ++lane) total += value[lane];
     return total;
