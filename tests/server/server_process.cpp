@@ -153,7 +153,17 @@ int ServerProcess::terminate() {
     if (exited_) return exit_status_;
     ::kill(pid_, SIGTERM);
     int status = 0;
-    ::waitpid(pid_, &status, 0);
+    // A graceful stop takes milliseconds here; a server still alive after 20 s is hung: kill it so
+    // the suite goes on, and report it as killed (-9).
+    bool reaped = false;
+    for (int waited_ms = 0; waited_ms < 20'000 && !reaped; waited_ms += 20) {
+        reaped = ::waitpid(pid_, &status, WNOHANG) == pid_;
+        if (!reaped) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (!reaped) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, &status, 0);
+    }
     exited_ = true;
     exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
     return exit_status_;

@@ -5,6 +5,8 @@
 // parsed by the store's own from_json functions, which follow Qdrant's REST API.
 // https://api.qdrant.tech/api-reference
 #include <chrono>
+#include <map>
+#include <mutex>
 
 #include "server/api_error.hpp"
 #include "server/request_json.hpp"
@@ -34,12 +36,23 @@ Store& require_store(RouteContext& context) {
     return *context.store;
 }
 
-std::shared_ptr<Collection> open_collection(RouteContext& context, const std::string& name) {
+// Open collections stay open for the server's lifetime (until deleted): a request then costs no
+// reopen, and the store always has a live owner for what it is writing.
+struct CollectionCache {
+    std::mutex mutex;  // also serialises collection create/delete
+    std::map<std::string, std::shared_ptr<Collection>> open;
+};
+
+std::shared_ptr<Collection> open_collection(RouteContext& context, CollectionCache& cache, const std::string& name) {
     Store& store = require_store(context);
+    std::lock_guard lock(cache.mutex);
+    if (const auto found = cache.open.find(name); found != cache.open.end()) return found->second;
     if (!store.has_collection(name)) {
         throw RequestError(ErrorCode::not_found, "Not found: Collection `" + name + "` doesn't exist!");
     }
-    return store.collection(name);
+    auto collection = store.collection(name);
+    cache.open.emplace(name, collection);
+    return collection;
 }
 
 // Bodies are optional on some Qdrant routes (count, scroll): an empty body is {}.
@@ -72,7 +85,7 @@ const std::string kCollection = R"(/collections/([A-Za-z0-9_.\-]+))";
 }  // namespace
 
 void register_qdrant_routes(RouteTable& table, RouteContext& context) {
-    auto admin_mutex = std::make_shared<std::mutex>();  // collection create/delete, one at a time
+    auto cache = std::make_shared<CollectionCache>();
     auto& ctx = context;
 
     table.add("GET", "/", "/", [](const httplib::Request&, httplib::Response& res) {
@@ -87,33 +100,35 @@ void register_qdrant_routes(RouteTable& table, RouteContext& context) {
         for (const auto& name : require_store(ctx).list_collections()) collections.push_back({{"name", name}});
         reply_result(res, {{"collections", std::move(collections)}}, started);
     });
-    table.add("PUT", kCollection, "/collections/{name}", [&ctx, admin_mutex](const httplib::Request& req, httplib::Response& res) {
+    table.add("PUT", kCollection, "/collections/{name}", [&ctx, cache](const httplib::Request& req, httplib::Response& res) {
         const auto started = Clock::now();
         const std::string name = req.matches[1];
         const auto config = CollectionConfig::from_json(parse_json_body(req.body));
         Store& store = require_store(ctx);
-        std::lock_guard lock(*admin_mutex);
+        std::lock_guard lock(cache->mutex);
         if (store.has_collection(name)) {
             throw RequestError(ErrorCode::invalid_argument, "Wrong input: Collection `" + name + "` already exists!")
                 .with_status(409);
         }
-        store.create_collection(name, config);
+        cache->open[name] = store.create_collection(name, config);
         reply_result(res, true, started);
     });
-    table.add("GET", kCollection, "/collections/{name}", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    table.add("GET", kCollection, "/collections/{name}", [&ctx, cache](const httplib::Request& req, httplib::Response& res) {
         const auto started = Clock::now();
-        reply_result(res, open_collection(ctx, req.matches[1])->info().to_json(), started);
+        reply_result(res, open_collection(ctx, *cache, req.matches[1])->info().to_json(), started);
     });
-    table.add("GET", kCollection + "/exists", "/collections/{name}/exists", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    table.add("GET", kCollection + "/exists", "/collections/{name}/exists", [&ctx, cache](const httplib::Request& req, httplib::Response& res) {
         const auto started = Clock::now();
         reply_result(res, {{"exists", require_store(ctx).has_collection(req.matches[1])}}, started);
     });
-    table.add("DELETE", kCollection, "/collections/{name}", [&ctx, admin_mutex](const httplib::Request& req, httplib::Response& res) {
+    table.add("DELETE", kCollection, "/collections/{name}", [&ctx, cache](const httplib::Request& req, httplib::Response& res) {
         const auto started = Clock::now();
-        std::lock_guard lock(*admin_mutex);
-        reply_result(res, require_store(ctx).delete_collection(req.matches[1]), started);
+        Store& store = require_store(ctx);
+        std::lock_guard lock(cache->mutex);
+        cache->open.erase(req.matches[1]);
+        reply_result(res, store.delete_collection(req.matches[1]), started);
     });
-    table.add("PUT", kCollection + "/index", "/collections/{name}/index", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    table.add("PUT", kCollection + "/index", "/collections/{name}/index", [&ctx, cache](const httplib::Request& req, httplib::Response& res) {
         const auto started = Clock::now();
         const auto body = parse_json_body(req.body);
         const auto field = string_field(body, "field_name");
@@ -122,17 +137,17 @@ void register_qdrant_routes(RouteTable& table, RouteContext& context) {
         if (!schema) throw RequestError(ErrorCode::invalid_argument, "field_schema: missing");
         // Qdrant accepts "keyword" or {"type": "keyword", ...}.
         const std::string type = schema->is_object() ? schema->value("type", "") : schema->is_string() ? schema->get<std::string>() : "";
-        const auto update = open_collection(ctx, req.matches[1])->create_payload_index(*field, parse_payload_index_type(type));
+        const auto update = open_collection(ctx, *cache, req.matches[1])->create_payload_index(*field, parse_payload_index_type(type));
         reply_result(res, update_json(update), started);
     });
     table.add("DELETE", kCollection + R"(/index/([^/]+))", "/collections/{name}/index/{field}",
-              [&ctx](const httplib::Request& req, httplib::Response& res) {
+              [&ctx, cache](const httplib::Request& req, httplib::Response& res) {
                   const auto started = Clock::now();
-                  const auto update = open_collection(ctx, req.matches[1])->delete_payload_index(req.matches[2]);
+                  const auto update = open_collection(ctx, *cache, req.matches[1])->delete_payload_index(req.matches[2]);
                   reply_result(res, update_json(update), started);
               });
 
-    table.add("PUT", kCollection + "/points", "/collections/{name}/points", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    table.add("PUT", kCollection + "/points", "/collections/{name}/points", [&ctx, cache](const httplib::Request& req, httplib::Response& res) {
         const auto started = Clock::now();
         const auto body = parse_json_body(req.body);
         std::vector<Point> points;
@@ -161,12 +176,12 @@ void register_qdrant_routes(RouteTable& table, RouteContext& context) {
         } else {
             throw RequestError(ErrorCode::invalid_argument, "points: missing (give \"points\" or \"batch\")");
         }
-        reply_result(res, update_json(open_collection(ctx, req.matches[1])->upsert(points)), started);
+        reply_result(res, update_json(open_collection(ctx, *cache, req.matches[1])->upsert(points)), started);
     });
     table.add("GET", kCollection + R"(/points/([^/]+))", "/collections/{name}/points/{id}",
-              [&ctx](const httplib::Request& req, httplib::Response& res) {
+              [&ctx, cache](const httplib::Request& req, httplib::Response& res) {
                   const auto started = Clock::now();
-                  const auto collection = open_collection(ctx, req.matches[1]);
+                  const auto collection = open_collection(ctx, *cache, req.matches[1]);
                   const auto point = collection->get(PointId::parse(req.matches[2].str()));
                   if (!point) {
                       throw RequestError(ErrorCode::not_found,
@@ -174,7 +189,7 @@ void register_qdrant_routes(RouteTable& table, RouteContext& context) {
                   }
                   reply_result(res, point->to_json(), started);
               });
-    table.add("POST", kCollection + "/points", "/collections/{name}/points", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    table.add("POST", kCollection + "/points", "/collections/{name}/points", [&ctx, cache](const httplib::Request& req, httplib::Response& res) {
         const auto started = Clock::now();
         const auto body = parse_json_body(req.body);
         const auto* ids_json = find_field(body, "ids");
@@ -183,19 +198,19 @@ void register_qdrant_routes(RouteTable& table, RouteContext& context) {
         for (const auto& id : *ids_json) ids.push_back(PointId::from_json(id));
         const auto* with_payload = find_field(body, "with_payload");
         const auto* with_vector = find_field(body, "with_vector");
-        const auto points = open_collection(ctx, req.matches[1])
+        const auto points = open_collection(ctx, *cache, req.matches[1])
                                 ->get(ids, with_payload ? PayloadSelector::from_json(*with_payload) : PayloadSelector::all(),
                                       with_vector ? VectorSelector::from_json(*with_vector) : VectorSelector::none());
         reply_result(res, records_json(points), started);
     });
     table.add("POST", kCollection + "/points/delete", "/collections/{name}/points/delete",
-              [&ctx](const httplib::Request& req, httplib::Response& res) {
+              [&ctx, cache](const httplib::Request& req, httplib::Response& res) {
                   const auto started = Clock::now();
                   const auto selector = PointSelector::from_json(parse_json_body(req.body));
-                  reply_result(res, update_json(open_collection(ctx, req.matches[1])->delete_points(selector)), started);
+                  reply_result(res, update_json(open_collection(ctx, *cache, req.matches[1])->delete_points(selector)), started);
               });
-    auto payload_route = [&ctx](PayloadWriteMode mode) {
-        return [&ctx, mode](const httplib::Request& req, httplib::Response& res) {
+    auto payload_route = [&ctx, cache](PayloadWriteMode mode) {
+        return [&ctx, cache, mode](const httplib::Request& req, httplib::Response& res) {
             const auto started = Clock::now();
             const auto body = parse_json_body(req.body);
             const auto* payload = find_field(body, "payload");
@@ -203,7 +218,7 @@ void register_qdrant_routes(RouteTable& table, RouteContext& context) {
                 throw RequestError(ErrorCode::invalid_argument, "payload: expected a JSON object");
             }
             const auto selector = PointSelector::from_json(body);
-            reply_result(res, update_json(open_collection(ctx, req.matches[1])->set_payload(selector, *payload, mode)),
+            reply_result(res, update_json(open_collection(ctx, *cache, req.matches[1])->set_payload(selector, *payload, mode)),
                          started);
         };
     };
@@ -212,7 +227,7 @@ void register_qdrant_routes(RouteTable& table, RouteContext& context) {
     table.add("PUT", kCollection + "/points/payload", "/collections/{name}/points/payload",
               payload_route(PayloadWriteMode::overwrite));
     table.add("POST", kCollection + "/points/payload/delete", "/collections/{name}/points/payload/delete",
-              [&ctx](const httplib::Request& req, httplib::Response& res) {
+              [&ctx, cache](const httplib::Request& req, httplib::Response& res) {
                   const auto started = Clock::now();
                   const auto body = parse_json_body(req.body);
                   const auto* keys_json = find_field(body, "keys");
@@ -221,20 +236,20 @@ void register_qdrant_routes(RouteTable& table, RouteContext& context) {
                   }
                   const auto keys = string_or_list_field(*keys_json, "keys");
                   const auto selector = PointSelector::from_json(body);
-                  reply_result(res, update_json(open_collection(ctx, req.matches[1])->delete_payload_keys(selector, keys)),
+                  reply_result(res, update_json(open_collection(ctx, *cache, req.matches[1])->delete_payload_keys(selector, keys)),
                                started);
               });
     table.add("POST", kCollection + "/points/payload/clear", "/collections/{name}/points/payload/clear",
-              [&ctx](const httplib::Request& req, httplib::Response& res) {
+              [&ctx, cache](const httplib::Request& req, httplib::Response& res) {
                   const auto started = Clock::now();
                   const auto selector = PointSelector::from_json(parse_json_body(req.body));
-                  reply_result(res, update_json(open_collection(ctx, req.matches[1])->clear_payload(selector)), started);
+                  reply_result(res, update_json(open_collection(ctx, *cache, req.matches[1])->clear_payload(selector)), started);
               });
     table.add("POST", kCollection + "/points/scroll", "/collections/{name}/points/scroll",
-              [&ctx](const httplib::Request& req, httplib::Response& res) {
+              [&ctx, cache](const httplib::Request& req, httplib::Response& res) {
                   const auto started = Clock::now();
                   const auto request = ScrollRequest::from_json(optional_body(req));
-                  const auto result = open_collection(ctx, req.matches[1])->scroll(request);
+                  const auto result = open_collection(ctx, *cache, req.matches[1])->scroll(request);
                   reply_result(res,
                                {{"points", records_json(result.points)},
                                 {"next_page_offset", result.next_page_offset ? result.next_page_offset->to_json()
@@ -242,19 +257,19 @@ void register_qdrant_routes(RouteTable& table, RouteContext& context) {
                                started);
               });
     table.add("POST", kCollection + "/points/count", "/collections/{name}/points/count",
-              [&ctx](const httplib::Request& req, httplib::Response& res) {
+              [&ctx, cache](const httplib::Request& req, httplib::Response& res) {
                   const auto started = Clock::now();
                   const auto body = optional_body(req);
-                  reply_result(res, {{"count", open_collection(ctx, req.matches[1])->count(optional_filter(body))}}, started);
+                  reply_result(res, {{"count", open_collection(ctx, *cache, req.matches[1])->count(optional_filter(body))}}, started);
               });
     table.add("POST", kCollection + "/points/search", "/collections/{name}/points/search",
-              [&ctx](const httplib::Request& req, httplib::Response& res) {
+              [&ctx, cache](const httplib::Request& req, httplib::Response& res) {
                   const auto started = Clock::now();
                   const auto query = Query::from_json(parse_json_body(req.body));
-                  reply_result(res, scored_json(open_collection(ctx, req.matches[1])->search(query)), started);
+                  reply_result(res, scored_json(open_collection(ctx, *cache, req.matches[1])->search(query)), started);
               });
     table.add("POST", kCollection + "/points/search/batch", "/collections/{name}/points/search/batch",
-              [&ctx](const httplib::Request& req, httplib::Response& res) {
+              [&ctx, cache](const httplib::Request& req, httplib::Response& res) {
                   const auto started = Clock::now();
                   const auto body = parse_json_body(req.body);
                   const auto* searches = find_field(body, "searches");
@@ -264,16 +279,16 @@ void register_qdrant_routes(RouteTable& table, RouteContext& context) {
                   std::vector<Query> queries;
                   for (const auto& search : *searches) queries.push_back(Query::from_json(search));
                   nlohmann::json out = nlohmann::json::array();
-                  for (const auto& hits : open_collection(ctx, req.matches[1])->search_batch(queries)) {
+                  for (const auto& hits : open_collection(ctx, *cache, req.matches[1])->search_batch(queries)) {
                       out.push_back(scored_json(hits));
                   }
                   reply_result(res, out, started);
               });
     table.add("POST", kCollection + "/points/query", "/collections/{name}/points/query",
-              [&ctx](const httplib::Request& req, httplib::Response& res) {
+              [&ctx, cache](const httplib::Request& req, httplib::Response& res) {
                   const auto started = Clock::now();
                   const auto query = Query::from_json(parse_json_body(req.body));
-                  reply_result(res, {{"points", scored_json(open_collection(ctx, req.matches[1])->search(query))}},
+                  reply_result(res, {{"points", scored_json(open_collection(ctx, *cache, req.matches[1])->search(query))}},
                                started);
               });
 }
