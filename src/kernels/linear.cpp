@@ -1,11 +1,14 @@
 // Linear: weight packing at create() and the GEMM driver that tiles x W^T over the thread pool.
 //
-// Why our own micro-kernels and not oneDNN or OpenBLAS (measured, see bench/engine/gemm_bench.cpp
-// and docs/performance.md): the shapes here are skinny-K (384..3072) with M from 1 to ~16k rows,
-// called ~40-70 times per batch. A packed-once weight, bias+activation fused into the tile
-// epilogue while it is still in L1, and one pool shared with attention beat both libraries at
-// every shape measured; OpenBLAS repacks B on every call, and oneDNN's sgemm needs a separate
-// pass for bias + GELU.
+// Why our own micro-kernels and not oneDNN or OpenBLAS (measured with tessera-gemm-bench, see
+// docs/performance.md): the shapes here have K = 384..3072 and M from 1 to ~16k rows, and are
+// called ~40-70 times per batch. A weight packed once at load, bias + activation fused into the
+// tile epilogue while it is in L1, and one pool shared with attention were ahead of both libraries
+// on the MiniLM shapes and far ahead on 16-row (single query) calls, where oneDNN's per-call
+// overhead dominates and OpenBLAS repacks B every call; oneDNN was ahead on BGE's large-K fp32
+// FFN shapes with our earlier 128 KB row blocks (see row_block_budget_bytes). bf16 (vdpbf16ps)
+// and int8 (vpdpbusd with per-row activation / per-channel weight scales) have no equivalent in
+// either library's sgemm API, and linking neither keeps one thread pool (no oversubscription).
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
