@@ -192,7 +192,13 @@ HttpResponse perform(const HttpClientOptions& options, Method method, const std:
     }
     if (code != CURLE_OK) {
         std::string detail = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
-        throw Error(ErrorCode::unavailable, "http: " + url + ": " + detail);
+        const bool tls = code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE ||
+                         code == CURLE_SSL_CONNECT_ERROR || code == CURLE_SSL_CERTPROBLEM;
+        if (tls) detail += " (TLS verification stays on; pass --ca-bundle FILE.pem for a private CA)";
+        const bool retryable = !tls && code != CURLE_COULDNT_RESOLVE_HOST &&
+                               code != CURLE_COULDNT_RESOLVE_PROXY && code != CURLE_UNSUPPORTED_PROTOCOL &&
+                               code != CURLE_URL_MALFORMAT;
+        throw TransportError("http: " + url + ": " + detail, retryable);
     }
     return response;
 }

@@ -18,6 +18,8 @@
 #include <optional>
 #include <string>
 
+#include "tessera/error.hpp"
+
 namespace tessera::hub {
 
 struct HttpClientOptions {
@@ -35,6 +37,18 @@ struct HttpResponse {
     std::string url;                             // the URL that answered
 
     [[nodiscard]] std::string header(const std::string& lower_name) const;
+};
+
+// A transport failure (Error(unavailable)); `retryable` is false when trying again cannot help
+// (unknown host, TLS verification failure, bad CA bundle).
+class TransportError : public Error {
+public:
+    TransportError(std::string message, bool retryable)
+        : Error(ErrorCode::unavailable, std::move(message)), retryable_(retryable) {}
+    [[nodiscard]] bool retryable() const { return retryable_; }
+
+private:
+    bool retryable_;
 };
 
 // Transport failures (no connection, reset, cut transfer) -> Error(unavailable); HTTP statuses are

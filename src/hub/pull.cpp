@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
+#include <tuple>
 
 #include "core/file_lock.hpp"
 #include "core/progress.hpp"
@@ -122,8 +123,8 @@ public:
             try {
                 hub::HttpResponse response = request();
                 if (!retryable_status(response.status) || attempt == kMaxAttempts) return response;
-            } catch (const Error& err) {
-                if (err.code() != ErrorCode::unavailable || attempt == kMaxAttempts) throw;
+            } catch (const hub::TransportError& err) {
+                if (!err.retryable() || attempt == kMaxAttempts) throw;
             }
             backoff(attempt);
         }
@@ -256,7 +257,8 @@ public:
             } catch (const Error& err) {
                 if (out) std::fclose(out);
                 out = nullptr;
-                if (err.code() != ErrorCode::unavailable || attempt == kMaxAttempts) {
+                const auto* transport = dynamic_cast<const hub::TransportError*>(&err);
+                if (transport == nullptr || !transport->retryable() || attempt == kMaxAttempts) {
                     throw err.with_context("downloading " + what + " (partial file kept for resume)");
                 }
             }
@@ -364,7 +366,15 @@ PullResult pull_model(std::string_view name, const HubOptions& options) {
     if (token && token->empty()) token.reset();
     Puller puller(options, cache, endpoint, token);
 
-    auto [commit, all_files] = puller.model_info(ref);
+    std::string commit;
+    std::vector<std::string> all_files;
+    try {
+        std::tie(commit, all_files) = puller.model_info(ref);
+    } catch (const hub::TransportError& err) {
+        throw Error(ErrorCode::unavailable,
+                    std::string(err.what()) + "; cannot reach the Hub at " + endpoint +
+                        " (no network? set HF_ENDPOINT for a mirror, or copy a cache and use --offline)");
+    }
     std::vector<std::string> files = hub::files_to_download(all_files);
     if (std::none_of(files.begin(), files.end(), [](const std::string& f) { return f.ends_with(".safetensors"); })) {
         throw Error(ErrorCode::unsupported,

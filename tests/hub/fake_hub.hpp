@@ -13,6 +13,7 @@
 #include <atomic>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -32,6 +33,8 @@ struct LoggedRequest {
 class FakeHub {
 public:
     FakeHub();
+    // HTTPS on both servers with this certificate and key (PEM).
+    FakeHub(const std::filesystem::path& cert_pem, const std::filesystem::path& key_pem);
     ~FakeHub();
     FakeHub(const FakeHub&) = delete;
     FakeHub& operator=(const FakeHub&) = delete;
@@ -90,8 +93,11 @@ private:
     void log(const std::string& server, const httplib::Request& req);
     bool authorized(const Repo& repo, const httplib::Request& req) const;
 
-    httplib::Server hub_;
-    httplib::Server cdn_;
+    void start_servers();
+
+    std::string scheme_ = "http";
+    std::unique_ptr<httplib::Server> hub_;
+    std::unique_ptr<httplib::Server> cdn_;
     int hub_port_ = 0;
     int cdn_port_ = 0;
     std::thread hub_thread_;

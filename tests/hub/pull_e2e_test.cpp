@@ -522,3 +522,47 @@ TEST_F(PullTest, ShardedGeneratedModelRegistryAliasAndExport) {
 
 }  // namespace
 }  // namespace tessera
+
+namespace tessera {
+namespace {
+
+// TLS: verification is always on; a private CA is trusted only through --ca-bundle.
+TEST(PullTlsTest, SelfSignedHubNeedsTheCaBundle) {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("tessera-hub-tls-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    const std::string command =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+        "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout '" +
+        (dir / "key.pem").string() + "' -out '" + (dir / "cert.pem").string() + "' 2>/dev/null";
+    ASSERT_EQ(std::system(command.c_str()), 0) << "openssl could not make a test certificate";
+    for (const char* name : {"HF_HUB_OFFLINE", "HF_TOKEN", "HF_ENDPOINT"}) ::unsetenv(name);
+
+    testing::FakeHub hub(dir / "cert.pem", dir / "key.pem");
+    hub.add_repo("acme/mini", synthetic_model());
+    HubOptions options;
+    options.cache_dir = dir / "cache";
+    options.endpoint = hub.endpoint();
+    options.show_progress = false;
+    ASSERT_EQ(options.endpoint->rfind("https://", 0), 0u);
+
+    const auto started = std::chrono::steady_clock::now();
+    try {
+        (void)pull_model("acme/mini", options);
+        FAIL() << "an untrusted certificate was accepted";
+    } catch (const Error& err) {
+        EXPECT_EQ(err.code(), ErrorCode::unavailable);
+        EXPECT_THAT(err.what(), HasSubstr("--ca-bundle"));
+    }
+    // A verification failure is not retried.
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+    EXPECT_EQ(hub.request_count(), 0u);
+
+    options.ca_bundle = dir / "cert.pem";
+    PullResult pulled = pull_model("acme/mini", options);
+    EXPECT_EQ(read_file(pulled.snapshot_dir / "model.safetensors"), synthetic_model()["model.safetensors"]);
+    fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tessera
