@@ -187,7 +187,7 @@ TEST(Tokenizer, BatchEqualsSingleInOrder) {
 
 TEST(Tokenizer, PairBatchPadsToLongest) {
     Tokenizer t = bert();
-    t.set_padding(PaddingParams{.pad_to_multiple_of = 4});
+    t.set_padding(PaddingParams{.fixed_length = std::nullopt, .pad_to_multiple_of = 4});
     const std::vector<std::string> a = {"hello", "a much longer first sentence"};
     const std::vector<std::string> b = {"world", "x"};
     const auto out = t.encode_pair_batch(a, b);

@@ -96,8 +96,8 @@ INSTANTIATE_TEST_SUITE_P(
                                  "unigram-xlmr-style/byte-fallback/tokenizer.json", false},
                       GoldenFile{"bytelevel-bpe-roberta-style.jsonl", "bytelevel-bpe-roberta-style/tokenizer.json",
                                  false}),
-    [](const auto& info) {
-        std::string name = info.param.golden;
+    [](const auto& param_info) {
+        std::string name = param_info.param.golden;
         name = name.substr(0, name.size() - 6);
         for (char& c : name) {
             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
