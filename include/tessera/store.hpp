@@ -404,7 +404,7 @@ struct StoreOptions {
     FsyncPolicy fsync = FsyncPolicy::always;
     std::uint32_t fsync_interval_ms = 100;
     // Fold a collection's log into a checkpoint once it is this large (background thread).
-    std::uint64_t checkpoint_wal_bytes = 64ull << 20;
+    std::uint64_t checkpoint_wal_bytes = 8ull << 20;
     bool background = true;      // run the background fsync/checkpoint thread
     std::size_t thread_count = 0;  // exact-search threads; 0 = one per available core
 };

@@ -64,7 +64,9 @@ VectorIndex::VectorIndex(const VectorConfig& config)
 
 void VectorIndex::grow(std::size_t capacity) {
     if (capacity <= present_.size()) return;
-    const std::size_t target = std::max(capacity, present_.size() * 3 / 2 + 16);
+    // std::vector grows its capacity geometrically on its own; sizing to exactly `capacity` keeps
+    // slot_capacity() equal to the slots in use.
+    const std::size_t target = capacity;
     data_.resize(target * stride_);
     present_.resize(target, 0);
     level_.resize(target, -1);
@@ -301,8 +303,8 @@ std::vector<Candidate> VectorIndex::search_exact(std::span<const float> query, s
         }
     };
     const std::size_t capacity = present_.size();
-    if (pool != nullptr && capacity >= 8192) {
-        pool->parallel_for(capacity, scan, 4096);
+    if (pool != nullptr && capacity >= 2048) {
+        pool->parallel_for(capacity, scan, 1024);
     } else {
         scan(0, capacity);
     }

@@ -30,7 +30,7 @@ Fixture make(std::size_t count, std::size_t dim, StorageType storage, Distance d
     f.config.distance = distance;
     std::mt19937 rng(42);
     for (std::size_t idx = 0; idx < count; ++idx) f.data.push_back(testing::random_vector(rng, dim));
-    for (std::size_t idx = 0; idx < 50; ++idx) f.queries.push_back(testing::random_vector(rng, dim));
+    for (std::size_t idx = 0; idx < 40; ++idx) f.queries.push_back(testing::random_vector(rng, dim));
     return f;
 }
 
@@ -45,7 +45,7 @@ double mean_recall(const VectorIndex& index, const Fixture& f, std::size_t ef, c
 TEST(VectorIndex, HnswRecallAgainstExactForEveryMetricAndStorage) {
     for (const StorageType storage : {StorageType::f32, StorageType::f16, StorageType::u8}) {
         for (const Distance distance : {Distance::cosine, Distance::euclid, Distance::manhattan}) {
-            Fixture f = make(3000, 24, storage, distance);
+            Fixture f = make(1500, 24, storage, distance);
             VectorIndex index(f.config);
             for (std::uint32_t slot = 0; slot < f.data.size(); ++slot) index.set(slot, f.data[slot]);
             EXPECT_GE(mean_recall(index, f, 64, nullptr), 0.95)
@@ -55,7 +55,7 @@ TEST(VectorIndex, HnswRecallAgainstExactForEveryMetricAndStorage) {
 }
 
 TEST(VectorIndex, FilteredSearchKeepsRecallAndReturnsOnlyAllowedSlots) {
-    Fixture f = make(4000, 24, StorageType::f32, Distance::cosine);
+    Fixture f = make(2500, 24, StorageType::f32, Distance::cosine);
     VectorIndex index(f.config);
     for (std::uint32_t slot = 0; slot < f.data.size(); ++slot) index.set(slot, f.data[slot]);
     for (const std::uint32_t every : {2u, 10u, 50u}) {
@@ -115,7 +115,7 @@ TEST(VectorIndex, SaveAndLoadGiveIdenticalResults) {
 }
 
 TEST(VectorIndex, ExactSearchIsTheSameWithAThreadPool) {
-    Fixture f = make(10000, 8, StorageType::f32, Distance::euclid);
+    Fixture f = make(4000, 8, StorageType::f32, Distance::euclid);
     VectorIndex index(f.config);
     // Exact search does not need the graph, but set() builds it; keep m small for speed.
     for (std::uint32_t slot = 0; slot < f.data.size(); ++slot) index.set(slot, f.data[slot]);
