@@ -199,9 +199,13 @@ void Linear::forward(const float* x, std::size_t row_count, float* y, Activation
         if (pool != nullptr) pool->parallel_for(row_count, body, 16);
         else body(0, row_count);
     };
+    // The converted activations are padded (zeroed) to a whole number of mr-row tiles: valgrind
+    // caught the vectorised portable bf16 kernel reading one element past a ragged last tile.
+    const std::size_t padded_rows = (row_count + gemm.mr - 1) / gemm.mr * gemm.mr;
     if (impl.precision == Precision::bf16) {
         auto* buffer = static_cast<std::uint16_t*>(
-            work_buffer(WorkSlot::linear_input, row_count * k_padded * sizeof(std::uint16_t)));
+            work_buffer(WorkSlot::linear_input, padded_rows * k_padded * sizeof(std::uint16_t) + 64));
+        std::memset(buffer + row_count * k_padded, 0, (padded_rows - row_count) * k_padded * sizeof(std::uint16_t) + 64);
         run_rows([&](std::size_t begin, std::size_t end) {
             isa.to_bf16_rows(x + begin * x_stride, x_stride, end - begin, impl.in_dim, k_padded,
                              buffer + begin * k_padded);
@@ -209,9 +213,11 @@ void Linear::forward(const float* x, std::size_t row_count, float* y, Activation
         a = buffer;
         a_stride_bytes = k_padded * sizeof(std::uint16_t);
     } else if (impl.precision == Precision::int8) {
+        const std::size_t quantized_bytes = (padded_rows * k_padded + 64 + 63) / 64 * 64;
         auto* buffer = static_cast<std::uint8_t*>(
-            work_buffer(WorkSlot::linear_input, row_count * (k_padded + 2 * sizeof(float)) + 64));
-        auto* scales = reinterpret_cast<float*>(buffer + (row_count * k_padded + 63) / 64 * 64);
+            work_buffer(WorkSlot::linear_input, quantized_bytes + 2 * row_count * sizeof(float) + 64));
+        std::memset(buffer + row_count * k_padded, 0, quantized_bytes - row_count * k_padded);
+        auto* scales = reinterpret_cast<float*>(buffer + quantized_bytes);
         float* zeros = scales + row_count;
         run_rows([&](std::size_t begin, std::size_t end) {
             isa.quantize_u8_rows(x + begin * x_stride, x_stride, end - begin, impl.in_dim,
