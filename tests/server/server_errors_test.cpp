@@ -45,7 +45,9 @@ protected:
         const auto& error = reply.body["error"];
         EXPECT_NE(error["message"].get<std::string>().find(fragment), std::string::npos) << error.dump();
         EXPECT_TRUE(error.contains("type") && error.contains("param") && error.contains("code")) << error.dump();
-        if (!param.empty()) EXPECT_EQ(error["param"], param) << error.dump();
+        if (!param.empty()) {
+            EXPECT_EQ(error["param"], param) << error.dump();
+        }
     }
     static ServerProcess* server_;
 };
@@ -118,7 +120,7 @@ TEST_F(ServerErrors, UnknownModelIs404WithModelNotFound) {
 
 TEST_F(ServerErrors, OverlongInputWithTruncateFalse) {
     std::string text;
-    for (int word = 0; word < 400; ++word) text += "word ";
+    for (int word = 0; word < 700; ++word) text += "word ";  // beyond the 512-token limit
     const auto ollama = send("/api/embed", nlohmann::json({{"model", "test"}, {"input", text}, {"truncate", false}}).dump());
     EXPECT_EQ(ollama.status, 400) << ollama.body.dump();
     EXPECT_EQ(send("/api/embed", nlohmann::json({{"model", "test"}, {"input", text}}).dump()).status, 200);
