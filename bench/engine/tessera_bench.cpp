@@ -144,6 +144,7 @@ struct Options {
     std::size_t iters = 0;
     std::string precision = "fp32";
     bool peak = false;
+    bool accuracy = false;  // also embed at fp32 and report cosine of --precision to it
 };
 
 Options parse_args(int argc, char** argv) {
@@ -162,12 +163,13 @@ Options parse_args(int argc, char** argv) {
         else if (arg == "--iters") options.iters = std::stoul(value());
         else if (arg == "--precision") options.precision = value();
         else if (arg == "--peak") options.peak = true;
+        else if (arg == "--accuracy") options.accuracy = true;
         else throw tessera::Error(tessera::ErrorCode::invalid_argument, "unknown option '" + arg + "'");
     }
     if (options.model_dir.empty() || options.workloads.empty()) {
         throw tessera::Error(tessera::ErrorCode::invalid_argument,
                              "usage: tessera-bench --model DIR --workload W.json [--threads N] [--repeats N] "
-                             "[--precision fp32|bf16|int8] [--warmup N] [--iters N] [--peak]");
+                             "[--precision fp32|bf16|int8] [--warmup N] [--iters N] [--peak] [--accuracy]");
     }
     if (options.precision != "fp32" && options.precision != "bf16" && options.precision != "int8") {
         throw tessera::Error(tessera::ErrorCode::invalid_argument, "--precision: unknown '" + options.precision + "'");
@@ -187,6 +189,34 @@ double encoder_flop(std::size_t length, std::size_t hidden, std::size_t ffn, std
     const double per_token_linear = 2.0 * (4.0 * hidden * hidden + 2.0 * hidden * ffn);
     const double attention = 2.0 * 2.0 * static_cast<double>(length) * length * hidden;
     return layers * (per_token_linear * length + attention);
+}
+
+// Mean and min cosine between this precision's embeddings and fp32's on every item of a workload
+// (after the timed part, so it does not disturb the speed figures).
+json accuracy_vs_fp32(tessera::TextEmbedder& embedder,
+                      const std::vector<std::vector<tessera::TokenizedText>>& batches, const Options& options) {
+    tessera::EmbedderOptions fp32_options;
+    fp32_options.thread_count = options.threads;
+    auto reference = tessera::TextEmbedder::open(options.model_dir, fp32_options);
+    double sum = 0, min_cos = 1;
+    std::size_t count = 0;
+    for (const auto& batch : batches) {
+        const auto reduced = embedder.embed_tokenized(batch);
+        const auto exact = reference->embed_tokenized(batch);
+        for (std::size_t row = 0; row < batch.size(); ++row) {
+            double dot = 0, lhs = 0, rhs = 0;
+            for (std::size_t col = 0; col < exact.cols(); ++col) {
+                dot += double(reduced.row(row)[col]) * exact.row(row)[col];
+                lhs += double(reduced.row(row)[col]) * reduced.row(row)[col];
+                rhs += double(exact.row(row)[col]) * exact.row(row)[col];
+            }
+            const double cos = dot / std::sqrt(lhs * rhs);
+            sum += cos;
+            min_cos = std::min(min_cos, cos);
+            ++count;
+        }
+    }
+    return {{"mean_cosine", sum / count}, {"min_cosine", min_cos}, {"items", count}};
 }
 
 struct Runner {
@@ -366,6 +396,9 @@ int run(int argc, char** argv) {
         }
         std::cerr << "tessera-bench: " << name << " (" << runner.batch_count << " batches)\n";
         json result = run_workload(workload, runner, options, flop_per_pass, peak_gflops);
+        if (options.accuracy && text != nullptr && !text_batches.empty()) {
+            result["accuracy_vs_fp32"] = accuracy_vs_fp32(*text, text_batches, options);
+        }
         result["file"] = workload["__path"];
         results[name] = std::move(result);
     }
