@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cmath>
 #include <cstdio>
+#include <sys/wait.h>
 #include <sstream>
 #include <string>
 
@@ -16,13 +18,13 @@ const std::string kTessera = std::string(TESSERA_BINARY_DIR) + "/tessera";
 const std::string kModel = std::string(TESSERA_SHARED_DIR) + "/data/golden/clip-tiny-random";
 const std::string kImages = std::string(TESSERA_SHARED_DIR) + "/data/images";
 
-struct Run {
+struct CommandRun {
     int exit_code = -1;
     std::string out;
 };
 
-Run run(const std::string& arguments) {
-    Run result;
+CommandRun run(const std::string& arguments) {
+    CommandRun result;
     FILE* pipe = ::popen((kTessera + " " + arguments + " 2>/dev/null").c_str(), "r");
     std::array<char, 4096> buffer{};
     std::size_t read = 0;
@@ -33,7 +35,7 @@ Run run(const std::string& arguments) {
 }
 
 TEST(ImageCli, SimilarityJson) {
-    const Run result = run("similarity --model " + kModel + " --image " + kImages + "/skimage_chelsea.png " + kImages +
+    const CommandRun result = run("similarity --model " + kModel + " --image " + kImages + "/skimage_chelsea.png " + kImages +
                            "/pillow_hopper.webp --text 'a photo of a cat' --text 'a photo of a dog' --text 'a rocket' --json");
     ASSERT_EQ(result.exit_code, 0) << result.out;
     const auto json = nlohmann::json::parse(result.out);
@@ -49,7 +51,7 @@ TEST(ImageCli, SimilarityJson) {
 }
 
 TEST(ImageCli, SimilarityTableAndFailingImage) {
-    const Run result = run("similarity --model " + kModel + " --image " + kImages + "/libjpeg-turbo_monkey12.jpg " + kImages +
+    const CommandRun result = run("similarity --model " + kModel + " --image " + kImages + "/libjpeg-turbo_monkey12.jpg " + kImages +
                            "/pillow_hopper.jpg --text cat --text dog");
     EXPECT_EQ(result.exit_code, 4) << result.out;  // unsupported (12-bit JPEG)
     EXPECT_NE(result.out.find("pillow_hopper.jpg"), std::string::npos) << result.out;
@@ -58,7 +60,7 @@ TEST(ImageCli, SimilarityTableAndFailingImage) {
 }
 
 TEST(ImageCli, EmbedDirectoryStreamsGoodImagesAndFailsForBadOnes) {
-    const Run result = run("embed --model " + kModel + " --image " + kImages);
+    const CommandRun result = run("embed --model " + kModel + " --image " + kImages);
     EXPECT_NE(result.exit_code, 0);  // one undecodable image in the set
     std::istringstream lines(result.out);
     std::string line;
@@ -73,7 +75,7 @@ TEST(ImageCli, EmbedDirectoryStreamsGoodImagesAndFailsForBadOnes) {
 }
 
 TEST(ImageCli, MissingImageIsAnError) {
-    const Run result = run("embed --model " + kModel + " --image /nonexistent/photo.jpg");
+    const CommandRun result = run("embed --model " + kModel + " --image /nonexistent/photo.jpg");
     EXPECT_EQ(result.exit_code, 3);  // not_found
     EXPECT_TRUE(result.out.empty());
 }
