@@ -40,7 +40,7 @@ struct ServerOptions {
     std::size_t max_client_batch_size = 2048;     // inputs in one request
     std::size_t payload_limit_bytes = 8u << 20;   // request bodies above: 413
     long request_timeout_ms = 60'000;             // queued work not done by then: 504
-    std::size_t http_threads = 0;                 // 0: 2 x max_concurrent_requests, at least 16
+    std::size_t http_threads = 0;                 // most connection threads; 0: max(1024, 2 x max_concurrent_requests)
     std::size_t engine_threads = 0;               // 0: one per available core
     bool allow_image_urls = false;                // fetch http(s) image URLs on /v1/embeddings
     std::optional<std::filesystem::path> store_dir;  // enables the Qdrant routes

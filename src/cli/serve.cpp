@@ -146,7 +146,7 @@ const bool registered = register_command({
                             "socket read/write timeout)")
                 ->capture_default_str();
             cmd->add_option("--http-threads", args->server.http_threads,
-                            "HTTP/tokenization threads; 0 = 2 x --max-concurrent-requests (at least 16)")
+                            "most HTTP threads (one per open connection, they also tokenize; started on demand, idle ones exit after 30 s); 0 = max(1024, 2 x --max-concurrent-requests)")
                 ->capture_default_str();
             cmd->add_option("-t,--threads", args->server.engine_threads,
                             "engine threads per model; 0 = one per available core")
