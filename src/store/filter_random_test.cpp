@@ -69,7 +69,8 @@ RandomFilter random_filter(std::mt19937& rng, int depth) {
     json filter = json::object();
     std::vector<std::function<bool(const Record&)>> must, should, must_not;
     auto child = [&]() { return depth > 0 && rng() % 4 == 0 ? random_filter(rng, depth - 1) : random_condition(rng); };
-    for (unsigned idx = 0, count = rng() % 3; idx < count; ++idx) {
+    // At least one must: an empty object is not a valid condition.
+    for (unsigned idx = 0, count = 1 + rng() % 2; idx < count; ++idx) {
         auto c = child();
         filter["must"].push_back(c.filter);
         must.push_back(c.predicate);
