@@ -128,7 +128,9 @@ std::vector<InputRecord> read_inputs(const InputOptions& options, std::istream& 
                 throw Error(ErrorCode::invalid_argument,
                             "TEXT argument " + std::to_string(idx + 1) + ": invalid UTF-8");
             }
-            records.push_back(InputRecord{.text = options.texts[idx]});
+            InputRecord record;
+            record.text = options.texts[idx];
+            records.push_back(std::move(record));
         }
         return records;
     }
