@@ -161,10 +161,14 @@ UpdateResult Collection::upsert(std::span<const Point> points) {
         const Point& point = points[point_idx];
         const std::string where = "point " + point.id.to_string();
         if (point.vectors.empty()) bad(where, "no vector (collection has: " + known_vectors(state.config) + ")");
-        const json payload = point.payload.is_null() ? json::object() : point.payload;
-        check_payload(payload, where);
+        // Check before any copy: copying a hostile 10,000-level payload would recurse that deep.
         record.point_id(point.id);
-        record.json(payload);
+        if (point.payload.is_null()) {
+            record.json(json::object());
+        } else {
+            check_payload(point.payload, where);
+            record.json(point.payload);
+        }
         record.u32(std::uint32_t(point.vectors.size()));
         for (const auto& [name, vector] : point.vectors) {
             const std::vector<float> stored = checked_vector(state.config, name, vector, where, false);

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "store/filter.hpp"
 #include "tessera/store.hpp"
 
 namespace tessera {
@@ -330,6 +331,9 @@ Point Point::from_json(const json& value) {
     }
     if (value.contains("payload") && !value["payload"].is_null()) {
         if (!value["payload"].is_object()) bad(where + ".payload", "expected an object, got " + quoted(value["payload"]));
+        if (store::json_depth(value["payload"], store::kMaxPayloadDepth) > store::kMaxPayloadDepth) {
+            bad(where + ".payload", "nested deeper than " + std::to_string(store::kMaxPayloadDepth) + " levels");
+        }
         point.payload = value["payload"];
     }
     return point;

@@ -1,6 +1,7 @@
 // Crash safety: a child process writes with fsync=always and reports each acknowledged batch
 // through a pipe; the parent kills it with SIGKILL at a random moment, reopens the store and
 // checks that every acknowledged point is there, intact, and that no batch is half applied.
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -73,13 +74,21 @@ TEST(StoreCrash, KilledWriterLosesNoAcknowledgedPoint) {
             run_writer(dir.path(), next_id, fds[1]);
         }
         ::close(fds[1]);
-        std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 180));
+        // Most rounds wait for the first acknowledgement (slow machines, sanitizers), then kill
+        // at a random moment; every fourth round kills at once, often while the store opens.
+        std::uint64_t acked = 0;
+        bool got_any = false;
+        if (round % 4 != 3) {
+            pollfd ready{.fd = fds[0], .events = POLLIN, .revents = 0};
+            if (::poll(&ready, 1, 10000) > 0 && ::read(fds[0], &acked, sizeof acked) == sizeof acked) got_any = true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 60));
+        } else {
+            std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 30));
+        }
         ::kill(pid, SIGKILL);
         int status = 0;
         ::waitpid(pid, &status, 0);
         ASSERT_TRUE(WIFSIGNALED(status)) << "writer exited by itself with status " << WEXITSTATUS(status);
-        std::uint64_t acked = 0;
-        bool got_any = false;
         while (::read(fds[0], &acked, sizeof acked) == sizeof acked) got_any = true;
         ::close(fds[0]);
         if (got_any) {
