@@ -240,16 +240,14 @@ TEST_F(EmbedderTest, TruncatesToMaxSeqLength) {
                  {"text 0", "max_seq_length 64", "truncation is off"});
 }
 
-TEST_F(EmbedderTest, OneMegabyteTextIsTruncatedQuickly) {
+// Speed of the 1 MB case is measured in bench/tokenizers (linear time), not asserted here.
+TEST_F(EmbedderTest, OneMegabyteTextIsTruncated) {
     std::string huge;
     while (huge.size() < (1u << 20)) huge += "tessera embeds text locally, quickly and offline. ";
     const std::vector<std::string> texts = {huge, "short"};
-    const auto start = std::chrono::steady_clock::now();
     const Matrix vectors = embedder_->embed(texts);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     EXPECT_EQ(vectors.rows(), 2u);
     EXPECT_NEAR(norm(vectors.row(0)), 1.0, 1e-5);
-    EXPECT_LT(seconds, 20.0);
     EXPECT_EQ(embedder_->tokenize(texts)[0].ids.size(), 64u);
 }
 
