@@ -9,7 +9,7 @@
 //
 // Requests from many clients are tokenized on the HTTP threads, queued per model, packed into
 // batches by a token budget and run on the engine; the vectors are the library's (batching is
-// invisible). Errors are answered in the shape of the API that was called. See docs/server.md.
+// invisible). Errors are answered in the shape of the API that was called. See the README's server section.
 #pragma once
 
 #include <cstddef>

@@ -1,7 +1,7 @@
 // Linear: weight packing at create() and the GEMM driver that tiles x W^T over the thread pool.
 //
 // Why our own micro-kernels and not oneDNN or OpenBLAS (measured with tessera-gemm-bench, see
-// docs/performance.md): the shapes here have K = 384..3072 and M from 1 to ~16k rows, and are
+// the README's Performance section): the shapes here have K = 384..3072 and M from 1 to ~16k rows, and are
 // called ~40-70 times per batch. A weight packed once at load, bias + activation fused into the
 // tile epilogue while it is in L1, and one pool shared with attention were ahead of both libraries
 // on the MiniLM shapes and far ahead on 16-row (single query) calls, where oneDNN's per-call
