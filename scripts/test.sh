@@ -47,6 +47,7 @@ fi
 echo "==== ASan+UBSan build" >&2
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp"
 if scripts/build.sh asan; then
   run_ctest asan+ubsan build-asan -LE 'slow|fuzz'
 else
