@@ -32,7 +32,10 @@ function(tessera_add_module name)
     if(NOT ARG_LABELS)
       set(ARG_LABELS unit)
     endif()
-    gtest_discover_tests(${target}_tests PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
+    # gtest_discover_tests flattens list-valued PROPERTIES, so several labels become one
+    # ("unit_tsan"); ctest -L/-LE match labels as regexes, so -L tsan and -L unit both find it.
+    string(JOIN "_" labels ${ARG_LABELS})
+    gtest_discover_tests(${target}_tests PROPERTIES LABELS "${labels}" DISCOVERY_TIMEOUT 60)
   endif()
 endfunction()
 
@@ -44,5 +47,6 @@ function(tessera_add_test name)
   target_compile_definitions(${name} PRIVATE
     TESSERA_SHARED_DIR="${TESSERA_SHARED_DIR}" TESSERA_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     TESSERA_BINARY_DIR="${PROJECT_BINARY_DIR}")
-  gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
+  string(JOIN "_" labels ${ARG_LABELS})  # one label, see tessera_add_module
+  gtest_discover_tests(${name} PROPERTIES LABELS "${labels}" DISCOVERY_TIMEOUT 60)
 endfunction()

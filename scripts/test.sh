@@ -55,7 +55,7 @@ else
 fi
 
 echo "==== TSan build (concurrency tests)" >&2
-if scripts/build.sh tsan tessera_store_tests; then
+if scripts/build.sh tsan tessera_store_tests tessera_store_concurrency_tests; then
   TSAN_OPTIONS="halt_on_error=1" run_ctest tsan build-tsan -L tsan
 else
   echo "TSan build failed" >&2; failed=$((failed + 1)); status=1
