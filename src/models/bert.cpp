@@ -65,11 +65,11 @@ LayerNormParams layer_norm_params(const WeightReader& weights, const std::string
     return {weights.floats(name + ".weight", {dim}).data(), weights.floats(name + ".bias", {dim}).data()};
 }
 
-class BertEncoder final : public TextEncoder {
+class BertEncoder final : public ConfiguredTextEncoder {
 public:
     BertEncoder(const formats::ModelConfig& config, std::shared_ptr<const formats::WeightStore> store,
                 const ModelLoadOptions& options)
-        : config_(formats::parse_encoder_config(config)),
+        : ConfiguredTextEncoder(formats::parse_encoder_config(config)),
           weights_(std::move(store), "embeddings.word_embeddings.weight"),
           activation_(activation_for(config_.hidden_act)) {
         const std::size_t hidden = config_.hidden_dim;
@@ -95,17 +95,9 @@ public:
         }
     }
 
-    std::string model_type() const override { return config_.model_type; }
     std::string architecture() const override {
         return config_.position_offset > 0 ? "RoBERTa-style encoder" : "BERT encoder";
     }
-    std::size_t hidden_dim() const override { return config_.hidden_dim; }
-    std::size_t layer_count() const override { return config_.layer_count; }
-    std::size_t head_count() const override { return config_.head_count; }
-    std::size_t ffn_dim() const override { return config_.ffn_dim; }
-    std::size_t vocab_size() const override { return config_.vocab_size; }
-    std::size_t type_vocab_size() const override { return config_.type_vocab_size; }
-    std::size_t max_tokens() const override { return config_.max_tokens; }
 
     void encode(const TokenBatch& batch, std::vector<float>& hidden, core::ThreadPool* pool) const override {
         check_batch(batch);
@@ -175,7 +167,6 @@ private:
         }
     }
 
-    formats::EncoderConfig config_;
     WeightReader weights_;
     kernels::Activation activation_;
     const float* word_embeddings_ = nullptr;

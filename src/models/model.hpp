@@ -68,6 +68,25 @@ protected:
     void check_batch(const TokenBatch& batch) const;
 };
 
+// A TextEncoder whose shape comes from config.json (BERT family, NomicBERT): the accessors are
+// answered from the parsed EncoderConfig once, here, instead of in every architecture.
+class ConfiguredTextEncoder : public TextEncoder {
+public:
+    [[nodiscard]] std::string model_type() const override { return config_.model_type; }
+    [[nodiscard]] std::size_t hidden_dim() const override { return config_.hidden_dim; }
+    [[nodiscard]] std::size_t layer_count() const override { return config_.layer_count; }
+    [[nodiscard]] std::size_t head_count() const override { return config_.head_count; }
+    [[nodiscard]] std::size_t ffn_dim() const override { return config_.ffn_dim; }
+    [[nodiscard]] std::size_t vocab_size() const override { return config_.vocab_size; }
+    [[nodiscard]] std::size_t type_vocab_size() const override { return config_.type_vocab_size; }
+    [[nodiscard]] std::size_t max_tokens() const override { return config_.max_tokens; }
+
+protected:
+    explicit ConfiguredTextEncoder(formats::EncoderConfig config) : config_(std::move(config)) {}
+
+    formats::EncoderConfig config_;
+};
+
 // Looks up weights by their Hugging Face names, trying the bare name first and then the prefix
 // of task-head checkpoints ("bert.", "roberta.", ...), as TEI does.
 class WeightReader {

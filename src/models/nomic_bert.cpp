@@ -21,11 +21,11 @@ struct NormParams {
     const float* beta = nullptr;
 };
 
-class NomicBertEncoder final : public TextEncoder {
+class NomicBertEncoder final : public ConfiguredTextEncoder {
 public:
     NomicBertEncoder(const formats::ModelConfig& config, std::shared_ptr<const formats::WeightStore> store,
                      const ModelLoadOptions& options)
-        : config_(formats::parse_encoder_config(config)), weights_(std::move(store), "embeddings.word_embeddings.weight") {
+        : ConfiguredTextEncoder(formats::parse_encoder_config(config)), weights_(std::move(store), "embeddings.word_embeddings.weight") {
         const std::size_t hidden = config_.hidden_dim;
         const std::size_t ffn = config_.ffn_dim;
         head_dim_ = hidden / config_.head_count;
@@ -67,15 +67,7 @@ public:
         }
     }
 
-    std::string model_type() const override { return config_.model_type; }
     std::string architecture() const override { return "NomicBERT encoder (rotary, SwiGLU)"; }
-    std::size_t hidden_dim() const override { return config_.hidden_dim; }
-    std::size_t layer_count() const override { return config_.layer_count; }
-    std::size_t head_count() const override { return config_.head_count; }
-    std::size_t ffn_dim() const override { return config_.ffn_dim; }
-    std::size_t vocab_size() const override { return config_.vocab_size; }
-    std::size_t type_vocab_size() const override { return config_.type_vocab_size; }
-    std::size_t max_tokens() const override { return config_.max_tokens; }
 
     void encode(const TokenBatch& batch, std::vector<float>& hidden, core::ThreadPool* pool) const override {
         check_batch(batch);
@@ -183,7 +175,6 @@ private:
         }
     }
 
-    formats::EncoderConfig config_;
     WeightReader weights_;
     std::size_t head_dim_ = 0;
     std::size_t rotary_dim_ = 0;
