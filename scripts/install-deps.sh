@@ -10,7 +10,8 @@ PACKAGES=(
   libcurl4-openssl-dev libssl-dev zlib1g-dev
   libutf8proc-dev libpcre2-dev
   libjpeg62-turbo-dev libpng-dev libwebp-dev libtiff-dev libgif-dev
-  libdnnl-dev libopenblas-dev libhnswlib-dev libcpp-httplib-dev
+  # ocl-icd-opencl-dev: dnnl-config.cmake requires OpenCL (only a Recommends of libdnnl-dev)
+  libdnnl-dev ocl-icd-opencl-dev libopenblas-dev libhnswlib-dev libcpp-httplib-dev
   clang-14 libclang-rt-14-dev
 )
 # Node.js runs the official npm clients in the e2e tests; the machine image may ship its own.

@@ -72,8 +72,8 @@ int main(int argc, char** argv) {
     tessera::core::ThreadPool pool(threads);
 
     const auto peak = tessera::bench::measure_peak(threads);
-    std::printf("{\"peak\": {\"threads\": %zu, \"fp32_gflops\": %.1f, \"bf16_gflops\": %.1f, \"int8_gops\": %.1f}}\n",
-                threads, peak.fp32_gflops, peak.bf16_gflops, peak.int8_gops);
+    std::printf("{\"peak\": {\"isa\": \"%s\", \"threads\": %zu, \"fp32_gflops\": %.1f, \"bf16_gflops\": %.1f, \"int8_gops\": %.1f}}\n",
+                peak.isa, threads, peak.fp32_gflops, peak.bf16_gflops, peak.int8_gops);
 
     const Shape shapes[] = {
         {"minilm.qkv 4096x384->1152", 4096, 384, 1152, false},

@@ -294,7 +294,7 @@ int run(int argc, char** argv) {
     double peak_gflops = 0;
     if (options.peak) {
         const auto peak = tessera::bench::measure_peak(options.threads);
-        output["peak"] = {{"fp32_gflops", peak.fp32_gflops}, {"bf16_gflops", peak.bf16_gflops},
+        output["peak"] = {{"isa", peak.isa}, {"fp32_gflops", peak.fp32_gflops}, {"bf16_gflops", peak.bf16_gflops},
                           {"int8_gops", peak.int8_gops}};
         peak_gflops = options.precision == "fp32" ? peak.fp32_gflops
                       : options.precision == "bf16" ? peak.bf16_gflops : peak.int8_gops;

@@ -27,11 +27,15 @@ struct Int8Epilogue {
 
 // A GEMM micro-kernel: tile[r, c] = sum_k A[r, k] * B[k, c] for r < rows (<= mr), c < nr.
 // `a` is row-major with a byte stride; `b_panel` is one packed panel of nr columns with the K
-// axis in groups of k_group (fp32: 1 float, bf16: 2 values, int8: 4 bytes) interleaved per column;
+// axis in groups of k_group (fp32: 1 float, bf16: 1 or 2 values, int8: 4 bytes) interleaved per column;
 // `k_groups` counts those groups. The tile has row stride nr and is always written as floats.
 using MicroKernel = void (*)(const void* a, std::size_t a_stride_bytes, std::size_t rows,
                              const void* b_panel, std::size_t k_groups, float* tile,
                              const Int8Epilogue* epilogue);
+
+// What a micro-kernel reads as A: Linear::forward converts the fp32 activations to it per call
+// (f32: used in place).
+enum class GemmInput { f32, bf16, u8 };
 
 struct GemmVariant {
     const char* name = nullptr;
@@ -39,6 +43,10 @@ struct GemmVariant {
     std::size_t nr = 0;       // columns per packed panel
     std::size_t k_group = 1;  // K values interleaved per column in a panel
     MicroKernel kernel = nullptr;
+    GemmInput input = GemmInput::f32;
+    // int8 only: weights are quantised symmetrically to [-weight_max, weight_max] per channel
+    // (127; 63 where the kernel's products must fit 16 bits, see avx2/kernels_avx2.cpp).
+    int weight_max = 127;
 };
 
 struct IsaKernels {

@@ -50,6 +50,15 @@ std::size_t element_bytes(Precision precision) {
     return 4;
 }
 
+std::size_t input_bytes(detail::GemmInput input) {
+    switch (input) {
+        case detail::GemmInput::f32: return 4;
+        case detail::GemmInput::bf16: return 2;
+        case detail::GemmInput::u8: return 1;
+    }
+    return 4;
+}
+
 std::uint16_t to_bf16(float value) {
     std::uint32_t bits = 0;
     std::memcpy(&bits, &value, sizeof(bits));
@@ -118,45 +127,44 @@ Linear Linear::create(const float* weight, const float* bias, std::size_t out_di
     if (bias != nullptr) impl->bias.assign(bias, bias + out_dim);
 
     // Panel layout: for each group of k_group K values, nr columns x k_group values, so that
-    // one vector load gives every column of the panel its next k_group weights. K runs outermost
-    // here so the packed panel is written sequentially while nr weight rows are read in step
-    // (this loop is most of Linear::create's share of model load time).
-    for (std::size_t panel_idx = 0; panel_idx < impl->panel_count; ++panel_idx) {
-        std::byte* panel = impl->packed.get() + panel_idx * impl->panel_bytes;
-        const std::size_t cols = std::min(nr, out_dim - panel_idx * nr);
-        const float* w_panel = weight + panel_idx * nr * in_dim;
-        if (precision == Precision::fp32) {
-            auto* dst = reinterpret_cast<float*>(panel);
+    // one vector load gives every column of the panel its next k_group weights:
+    // element (k, col) of panel p sits at (k / k_group) * nr * k_group + col * k_group + k % k_group.
+    // K runs outermost here so the packed panel is written sequentially while nr weight rows are
+    // read in step (this loop is most of Linear::create's share of model load time).
+    const auto packed_index = [&](std::size_t k_idx, std::size_t col) {
+        return (k_idx / k_group) * nr * k_group + col * k_group + k_idx % k_group;
+    };
+    if (precision != Precision::int8) {
+        for (std::size_t panel_idx = 0; panel_idx < impl->panel_count; ++panel_idx) {
+            std::byte* panel = impl->packed.get() + panel_idx * impl->panel_bytes;
+            const std::size_t cols = std::min(nr, out_dim - panel_idx * nr);
+            const float* w_panel = weight + panel_idx * nr * in_dim;
             for (std::size_t k_idx = 0; k_idx < in_dim; ++k_idx) {
-                float* dst_row = dst + k_idx * nr;
-                for (std::size_t col = 0; col < cols; ++col) dst_row[col] = w_panel[col * in_dim + k_idx];
-            }
-        } else if (precision == Precision::bf16) {
-            auto* dst = reinterpret_cast<std::uint16_t*>(panel);
-            for (std::size_t k_idx = 0; k_idx < in_dim; ++k_idx) {
-                std::uint16_t* dst_group = dst + (k_idx / 2) * nr * 2 + k_idx % 2;
-                for (std::size_t col = 0; col < cols; ++col) dst_group[col * 2] = to_bf16(w_panel[col * in_dim + k_idx]);
+                for (std::size_t col = 0; col < cols; ++col) {
+                    const float value = w_panel[col * in_dim + k_idx];
+                    if (precision == Precision::fp32) reinterpret_cast<float*>(panel)[packed_index(k_idx, col)] = value;
+                    else reinterpret_cast<std::uint16_t*>(panel)[packed_index(k_idx, col)] = to_bf16(value);
+                }
             }
         }
-    }
-    if (precision == Precision::int8) {
-        // Symmetric per-output-channel weights: scale = max|w| / 127, so w = scale * q exactly
+    } else {
+        // Symmetric per-output-channel weights: scale = max|w| / weight_max, so w = scale * q
         // up to rounding, and no weight zero point enters the integer sums.
+        const auto weight_max = static_cast<float>(impl->gemm.weight_max);
         impl->col_scale.assign(impl->panel_count * nr, 0.0f);
         impl->col_sum.assign(impl->panel_count * nr, 0.0f);
         for (std::size_t out_idx = 0; out_idx < out_dim; ++out_idx) {
             const float* w_row = weight + out_idx * in_dim;
             float max_abs = 0.0f;
             for (std::size_t k_idx = 0; k_idx < in_dim; ++k_idx) max_abs = std::max(max_abs, std::abs(w_row[k_idx]));
-            const float scale = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
-            const std::size_t panel_idx = out_idx / nr;
+            const float scale = max_abs > 0.0f ? max_abs / weight_max : 1.0f;
             const std::size_t col = out_idx % nr;
-            auto* dst = reinterpret_cast<std::int8_t*>(impl->packed.get() + panel_idx * impl->panel_bytes);
+            auto* dst = reinterpret_cast<std::int8_t*>(impl->packed.get() + (out_idx / nr) * impl->panel_bytes);
             std::int32_t sum = 0;
             for (std::size_t k_idx = 0; k_idx < in_dim; ++k_idx) {
                 const float code = std::nearbyint(w_row[k_idx] / scale);
-                const auto q = static_cast<std::int8_t>(std::min(127.0f, std::max(-127.0f, code)));
-                dst[(k_idx / 4) * nr * 4 + col * 4 + k_idx % 4] = q;
+                const auto q = static_cast<std::int8_t>(std::min(weight_max, std::max(-weight_max, code)));
+                dst[packed_index(k_idx, col)] = q;
                 sum += q;
             }
             impl->col_scale[out_idx] = scale;
@@ -188,7 +196,7 @@ void Linear::forward(const float* x, std::size_t row_count, float* y, Activation
     const GemmVariant& gemm = impl.gemm;
     const std::size_t k_padded = impl.k_groups * gemm.k_group;
 
-    // Activations in the kernel's element type: fp32 is used in place; bf16 and int8 are
+    // Activations in the kernel's input type (GemmInput): f32 is used in place; bf16 and u8 are
     // converted once per call into per-thread work buffers reused across calls (no allocation
     // after the first batch of a given size).
     const void* a = x;
@@ -202,7 +210,7 @@ void Linear::forward(const float* x, std::size_t row_count, float* y, Activation
     // The converted activations are padded (zeroed) to a whole number of mr-row tiles: valgrind
     // caught the vectorised portable bf16 kernel reading one element past a ragged last tile.
     const std::size_t padded_rows = (row_count + gemm.mr - 1) / gemm.mr * gemm.mr;
-    if (impl.precision == Precision::bf16) {
+    if (gemm.input == detail::GemmInput::bf16) {
         auto* buffer = static_cast<std::uint16_t*>(
             work_buffer(WorkSlot::linear_input, padded_rows * k_padded * sizeof(std::uint16_t) + 64));
         std::memset(buffer + row_count * k_padded, 0, (padded_rows - row_count) * k_padded * sizeof(std::uint16_t) + 64);
@@ -212,7 +220,7 @@ void Linear::forward(const float* x, std::size_t row_count, float* y, Activation
         });
         a = buffer;
         a_stride_bytes = k_padded * sizeof(std::uint16_t);
-    } else if (impl.precision == Precision::int8) {
+    } else if (gemm.input == detail::GemmInput::u8) {
         const std::size_t quantized_bytes = (padded_rows * k_padded + 64 + 63) / 64 * 64;
         auto* buffer = static_cast<std::uint8_t*>(
             work_buffer(WorkSlot::linear_input, quantized_bytes + 2 * row_count * sizeof(float) + 64));
@@ -233,7 +241,7 @@ void Linear::forward(const float* x, std::size_t row_count, float* y, Activation
     // L2 (~128 KB) while the task walks the panel; consecutive tasks share the row block.
     const std::size_t mr = gemm.mr;
     const std::size_t nr = gemm.nr;
-    const std::size_t a_row_bytes = k_padded * element_bytes(impl.precision);
+    const std::size_t a_row_bytes = k_padded * input_bytes(gemm.input);
     std::size_t row_block = row_block_budget_bytes() / a_row_bytes / mr * mr;
     row_block = std::min(std::max(row_block, mr), 16 * mr);
     const std::size_t row_blocks = (row_count + row_block - 1) / row_block;

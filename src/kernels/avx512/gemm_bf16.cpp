@@ -59,6 +59,6 @@ void gemm_bf16_12x32(const void* a, std::size_t a_stride_bytes, std::size_t rows
 
 }  // namespace
 
-GemmVariant avx512_bf16_gemm() { return {"avx512bf16_12x32", 12, 32, 2, &gemm_bf16_12x32}; }
+GemmVariant avx512_bf16_gemm() { return {"avx512bf16_12x32", 12, 32, 2, &gemm_bf16_12x32, GemmInput::bf16}; }
 
 }  // namespace tessera::kernels::detail

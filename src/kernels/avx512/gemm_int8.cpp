@@ -88,6 +88,6 @@ void gemm_int8_12x32(const void* a, std::size_t a_stride_bytes, std::size_t rows
 
 }  // namespace
 
-GemmVariant avx512_vnni_gemm() { return {"avx512vnni_12x32", 12, 32, 4, &gemm_int8_12x32}; }
+GemmVariant avx512_vnni_gemm() { return {"avx512vnni_12x32", 12, 32, 4, &gemm_int8_12x32, GemmInput::u8}; }
 
 }  // namespace tessera::kernels::detail

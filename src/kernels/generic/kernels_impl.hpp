@@ -261,8 +261,8 @@ inline IsaKernels portable_table(const char* name) {
     IsaKernels table;
     table.name = name;
     table.gemm_f32 = {"portable_f32_4x16", 4, 16, 1, &gemm_f32_portable<4, 16>};
-    table.gemm_bf16 = {"portable_bf16_4x16", 4, 16, 2, &gemm_bf16_portable<4, 16>};
-    table.gemm_int8 = {"portable_int8_4x16", 4, 16, 4, &gemm_int8_portable<4, 16>};
+    table.gemm_bf16 = {"portable_bf16_4x16", 4, 16, 2, &gemm_bf16_portable<4, 16>, GemmInput::bf16};
+    table.gemm_int8 = {"portable_int8_4x16", 4, 16, 4, &gemm_int8_portable<4, 16>, GemmInput::u8};
     table.finish_tile = &finish_tile_impl<16>;
     table.activation = &activation_impl;
     table.layer_norm = &layer_norm_impl;
