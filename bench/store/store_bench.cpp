@@ -3,7 +3,7 @@
 // cold open time, and exact-search scan speed against measured memory bandwidth.
 //
 //   tessera_store_bench [--n 100000] [--dim 384] [--queries 1000] [--m 16] [--ef-construct 100]
-//                       [--ef 16,32,64,128] [--dataset random|clustered|both] [--json out.json]
+//                       [--ef 16,32,...,1024] [--dataset random|clustered|both] [--json out.json]
 //
 // Both indexes are built single-threaded and queried one query at a time on one thread, so the
 // comparison is per core. Output: a human table on stderr, one JSON document on stdout.
@@ -44,7 +44,7 @@ struct Args {
     std::size_t queries = 1000;
     std::size_t m = 16;
     std::size_t ef_construct = 100;
-    std::vector<std::size_t> efs = {16, 32, 64, 128};
+    std::vector<std::size_t> efs = {16, 32, 64, 128, 256, 512, 1024};
     std::string dataset = "both";
     std::string json_path;
 };
@@ -81,36 +81,58 @@ void normalise(float* v, std::size_t dim) {
     for (std::size_t i = 0; i < dim; ++i) v[i] *= inv;
 }
 
-// Random: isotropic gaussian, normalised. Clustered: 200 cluster centres with a decaying
-// per-dimension spectrum (real sentence embeddings have a few strong directions and tight topic
-// clusters), points = centre + noise, normalised.
+// Random: isotropic gaussian, normalised (the hard case for HNSW at 384-d).
+// Clustered, shaped like sentence embeddings (low intrinsic dimension, tight topics): 300 topic
+// centres in a 32-d subspace whose axes carry a decaying spectrum (scale 1/sqrt(1 + axis/4)),
+// each point = its centre + 0.5 x a fresh draw in the same subspace, projected to `dim`,
+// normalised, plus isotropic noise of norm ~0.35 (0.35/sqrt(dim) per dimension), normalised.
+constexpr std::size_t kTopicCount = 300;
+constexpr std::size_t kLatentDim = 32;
+
+struct Topics {
+    std::vector<float> basis;    // kLatentDim rows of `dim`
+    std::vector<float> centres;  // kTopicCount rows of kLatentDim
+};
+
 std::vector<float> make_data(const std::string& kind, std::size_t count, std::size_t dim, std::uint64_t seed,
-                             const std::vector<float>* centres) {
+                             const Topics* topics) {
     std::mt19937_64 rng(seed);
     std::normal_distribution<float> normal;
     std::vector<float> out(count * dim);
     if (kind == "random") {
         for (auto& x : out) x = normal(rng);
     } else {
-        const std::size_t centre_count = centres->size() / dim;
+        const float noise = 0.35f / std::sqrt(float(dim));
+        std::vector<float> latent(kLatentDim);
         for (std::size_t row = 0; row < count; ++row) {
-            const float* centre = centres->data() + (rng() % centre_count) * dim;
-            for (std::size_t i = 0; i < dim; ++i) out[row * dim + i] = centre[i] + 0.35f * normal(rng);
+            const float* centre = topics->centres.data() + (rng() % kTopicCount) * kLatentDim;
+            for (std::size_t axis = 0; axis < kLatentDim; ++axis) {
+                latent[axis] = centre[axis] + 0.5f * normal(rng) / std::sqrt(1.0f + float(axis) / 4.0f);
+            }
+            float* v = out.data() + row * dim;
+            for (std::size_t axis = 0; axis < kLatentDim; ++axis) {
+                const float* direction = topics->basis.data() + axis * dim;
+                for (std::size_t i = 0; i < dim; ++i) v[i] += latent[axis] * direction[i];
+            }
+            normalise(v, dim);
+            for (std::size_t i = 0; i < dim; ++i) v[i] += noise * normal(rng);
         }
     }
     for (std::size_t row = 0; row < count; ++row) normalise(out.data() + row * dim, dim);
     return out;
 }
 
-std::vector<float> make_centres(std::size_t dim, std::uint64_t seed) {
+Topics make_topics(std::size_t dim, std::uint64_t seed) {
     std::mt19937_64 rng(seed);
     std::normal_distribution<float> normal;
-    std::vector<float> centres(200 * dim);
-    for (std::size_t c = 0; c < 200; ++c) {
-        for (std::size_t i = 0; i < dim; ++i) centres[c * dim + i] = normal(rng) / std::sqrt(1.0f + float(i) / 8.0f);
-        normalise(centres.data() + c * dim, dim);
+    Topics topics{std::vector<float>(kLatentDim * dim), std::vector<float>(kTopicCount * kLatentDim)};
+    for (auto& x : topics.basis) x = normal(rng) / std::sqrt(float(dim));  // near-orthonormal rows
+    for (std::size_t topic = 0; topic < kTopicCount; ++topic) {
+        for (std::size_t axis = 0; axis < kLatentDim; ++axis) {
+            topics.centres[topic * kLatentDim + axis] = normal(rng) / std::sqrt(1.0f + float(axis) / 4.0f);
+        }
     }
-    return centres;
+    return topics;
 }
 
 // Streaming read bandwidth: sum a 512 MiB buffer with all cores.
@@ -159,9 +181,9 @@ double recall(const std::vector<std::vector<std::uint64_t>>& got, const std::vec
 
 json run_dataset(const Args& args, const std::string& kind, tessera::core::ThreadPool& pool, double bandwidth) {
     const std::size_t dim = args.dim;
-    const auto centres = make_centres(dim, 7);
-    const std::vector<float> data = make_data(kind, args.n, dim, 1, &centres);
-    const std::vector<float> queries = make_data(kind, args.queries, dim, 2, &centres);
+    const Topics topics = make_topics(dim, 7);
+    const std::vector<float> data = make_data(kind, args.n, dim, 1, &topics);
+    const std::vector<float> queries = make_data(kind, args.queries, dim, 2, &topics);
     json result = {{"dataset", kind}, {"n", args.n}, {"dim", dim}, {"queries", args.queries}, {"m", args.m},
                    {"ef_construct", args.ef_construct}};
     const fs::path work = fs::temp_directory_path() / ("tessera-store-bench-" + std::to_string(::getpid()));
@@ -313,6 +335,14 @@ int main(int argc, char** argv) {
             const json& b = result["hnswlib"]["runs"][idx];
             std::fprintf(stderr, "%6zu %14.4f %12.0f %14.4f %12.0f\n", args.efs[idx], a["recall_at_10"].get<double>(),
                          a["qps"].get<double>(), b["recall_at_10"].get<double>(), b["qps"].get<double>());
+        }
+        for (const char* name : {"tessera", "hnswlib"}) {
+            for (const json& run : result[name]["runs"]) {
+                if (run["recall_at_10"].get<double>() < 0.95) continue;
+                std::fprintf(stderr, "%s reaches recall 0.95 at ef %zu: %.4f at %.0f q/s\n", name,
+                             run["ef"].get<std::size_t>(), run["recall_at_10"].get<double>(), run["qps"].get<double>());
+                break;
+            }
         }
         std::fprintf(stderr, "exact: %.1f q/s, %.2f GB/s scanned vs %.2f GB/s memory bandwidth (%zu threads)\n",
                      result["exact"]["qps"].get<double>(), result["exact"]["scan_gb_per_s"].get<double>(), bandwidth,
