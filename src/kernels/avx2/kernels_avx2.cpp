@@ -36,14 +36,14 @@ namespace {
         _mm256_store_ps(tile + (r) * 16 + 8, hi##r); \
     }
 
-// fp32: A fp32 rows, B panel = K rows of 16 floats.
-template <int M>
-void gemm_f32_rows(const char* a, std::size_t a_stride_bytes, const float* b, std::size_t k_count,
-                   float* tile) {
+// fp32 accumulation over fp32 A rows: per K step, `load_b(k)` gives the panel's 16 weights as
+// two fp32 vectors (fp32 panels load them; bf16 panels widen them by a 16-bit shift).
+template <int M, typename LoadB>
+void gemm_fp32_acc_rows(const char* a, std::size_t a_stride_bytes, std::size_t k_count, float* tile,
+                        LoadB load_b) {
     TESSERA_TILE_ROWS(TESSERA_DECLARE_ROW)
     for (std::size_t k_idx = 0; k_idx < k_count; ++k_idx) {
-        const __m256 b0 = _mm256_load_ps(b + k_idx * 16);
-        const __m256 b1 = _mm256_load_ps(b + k_idx * 16 + 8);
+        const auto [b0, b1] = load_b(k_idx);
 #define TESSERA_STEP(r)                                                                        \
     if constexpr (r < M) {                                                                     \
         const __m256 a_value = _mm256_broadcast_ss(reinterpret_cast<const float*>(a##r) + k_idx); \
@@ -56,25 +56,28 @@ void gemm_f32_rows(const char* a, std::size_t a_stride_bytes, const float* b, st
     TESSERA_TILE_ROWS(TESSERA_STORE_ROW)
 }
 
-// bf16 weights: A fp32 rows, B panel = K rows of 16 bf16 values, widened by a 16-bit shift.
+struct WeightPair {
+    __m256 lo, hi;
+};
+
+// fp32: B panel = K rows of 16 floats.
+template <int M>
+void gemm_f32_rows(const char* a, std::size_t a_stride_bytes, const float* b, std::size_t k_count,
+                   float* tile) {
+    gemm_fp32_acc_rows<M>(a, a_stride_bytes, k_count, tile, [b](std::size_t k_idx) {
+        return WeightPair{_mm256_load_ps(b + k_idx * 16), _mm256_load_ps(b + k_idx * 16 + 8)};
+    });
+}
+
+// bf16 weights: B panel = K rows of 16 bf16 values; bf16 -> fp32 is a 16-bit left shift.
 template <int M>
 void gemm_bf16w_rows(const char* a, std::size_t a_stride_bytes, const std::uint16_t* b,
                      std::size_t k_count, float* tile) {
-    TESSERA_TILE_ROWS(TESSERA_DECLARE_ROW)
-    for (std::size_t k_idx = 0; k_idx < k_count; ++k_idx) {
+    gemm_fp32_acc_rows<M>(a, a_stride_bytes, k_count, tile, [b](std::size_t k_idx) {
         const auto* b_row = reinterpret_cast<const __m128i*>(b + k_idx * 16);
-        const __m256 b0 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_load_si128(b_row)), 16));
-        const __m256 b1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_load_si128(b_row + 1)), 16));
-#define TESSERA_STEP(r)                                                                        \
-    if constexpr (r < M) {                                                                     \
-        const __m256 a_value = _mm256_broadcast_ss(reinterpret_cast<const float*>(a##r) + k_idx); \
-        lo##r = _mm256_fmadd_ps(a_value, b0, lo##r);                                           \
-        hi##r = _mm256_fmadd_ps(a_value, b1, hi##r);                                           \
-    }
-        TESSERA_TILE_ROWS(TESSERA_STEP)
-#undef TESSERA_STEP
-    }
-    TESSERA_TILE_ROWS(TESSERA_STORE_ROW)
+        return WeightPair{_mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_load_si128(b_row)), 16)),
+                          _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_load_si128(b_row + 1)), 16))};
+    });
 }
 
 // int8: A u8 rows, B panel = K/4 groups of 16 columns x 4 s8 weights. The int32 sums are kept
