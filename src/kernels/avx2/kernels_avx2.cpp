@@ -201,26 +201,18 @@ inline __m256 gelu_erf8(__m256 value) {
     return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), value), _mm256_add_ps(_mm256_set1_ps(1.0f), erf));
 }
 
-float horizontal_max(__m256 value) {
-    __m128 half = _mm_max_ps(_mm256_castps256_ps128(value), _mm256_extractf128_ps(value, 1));
-    half = _mm_max_ps(half, _mm_movehl_ps(half, half));
-    half = _mm_max_ss(half, _mm_shuffle_ps(half, half, 1));
+// Reduces the eight lanes with `op` (_mm_max_ps, _mm_min_ps, _mm_add_ps).
+template <typename Op>
+float horizontal(__m256 value, Op op) {
+    __m128 half = op(_mm256_castps256_ps128(value), _mm256_extractf128_ps(value, 1));
+    half = op(half, _mm_movehl_ps(half, half));
+    half = op(half, _mm_shuffle_ps(half, half, 1));
     return _mm_cvtss_f32(half);
 }
 
-float horizontal_min(__m256 value) {
-    __m128 half = _mm_min_ps(_mm256_castps256_ps128(value), _mm256_extractf128_ps(value, 1));
-    half = _mm_min_ps(half, _mm_movehl_ps(half, half));
-    half = _mm_min_ss(half, _mm_shuffle_ps(half, half, 1));
-    return _mm_cvtss_f32(half);
-}
-
-float horizontal_sum(__m256 value) {
-    __m128 half = _mm_add_ps(_mm256_castps256_ps128(value), _mm256_extractf128_ps(value, 1));
-    half = _mm_add_ps(half, _mm_movehl_ps(half, half));
-    half = _mm_add_ss(half, _mm_shuffle_ps(half, half, 1));
-    return _mm_cvtss_f32(half);
-}
+float horizontal_max(__m256 value) { return horizontal(value, [](__m128 a, __m128 b) { return _mm_max_ps(a, b); }); }
+float horizontal_min(__m256 value) { return horizontal(value, [](__m128 a, __m128 b) { return _mm_min_ps(a, b); }); }
+float horizontal_sum(__m256 value) { return horizontal(value, [](__m128 a, __m128 b) { return _mm_add_ps(a, b); }); }
 
 // As attention_softmax_impl: scale, (causal) mask, softmax over the visible keys, zero the rest.
 void attention_softmax_avx2(float* scores, std::size_t row_count, std::size_t row_stride, std::size_t key_count,
@@ -297,10 +289,8 @@ void quantize_u8_rows_avx2(const float* x, std::size_t x_stride, std::size_t row
         }
         float lo = horizontal_min(lo8), hi = horizontal_max(hi8);
         for (std::size_t col = whole; col < k; ++col) lo = std::min(lo, x_row[col]), hi = std::max(hi, x_row[col]);
-        float row_scale = (hi - lo) / 255.0f;
-        if (!(row_scale > 0.0f)) row_scale = 1.0f;
-        const float inv_scale = 1.0f / row_scale;
-        const float row_zero = std::min(255.0f, std::max(0.0f, std::nearbyint(-lo * inv_scale)));
+        const U8Range range = u8_range(lo, hi);
+        const float row_scale = range.scale, inv_scale = range.inv_scale, row_zero = range.zero;
         const __m256 inv8 = _mm256_set1_ps(inv_scale), zero8 = _mm256_set1_ps(row_zero);
         for (std::size_t col = 0; col < whole; col += 8) {
             __m256 code = _mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x_row + col), inv8),

@@ -217,6 +217,20 @@ void to_bf16_rows_impl(const float* x, std::size_t x_stride, std::size_t row_cou
     }
 }
 
+// The u8 quantisation parameters of a row whose values span [lo, hi] (lo <= 0 <= hi), shared by
+// every variant so that all of them produce the same codes: scale = range / 255 and an integer
+// zero point, so that 0.0 maps exactly onto a code (padding stays 0).
+struct U8Range {
+    float scale, inv_scale, zero;
+};
+
+inline U8Range u8_range(float lo, float hi) {
+    float scale = (hi - lo) / 255.0f;
+    if (!(scale > 0.0f)) scale = 1.0f;
+    const float inv_scale = 1.0f / scale;
+    return {scale, inv_scale, std::min(255.0f, std::max(0.0f, std::nearbyint(-lo * inv_scale)))};
+}
+
 void quantize_u8_rows_impl(const float* x, std::size_t x_stride, std::size_t row_count,
                            std::size_t k, std::size_t k_padded, std::uint8_t* out, float* scale,
                            float* zero) {
@@ -226,11 +240,8 @@ void quantize_u8_rows_impl(const float* x, std::size_t x_stride, std::size_t row
         // Start the range at 0 so that zero is always representable (padding stays exact).
         const float lo = k == 0 ? 0.0f : std::min(0.0f, vec_math::min(x_row, k));
         const float hi = k == 0 ? 0.0f : std::max(0.0f, vec_math::max(x_row, k));
-        float row_scale = (hi - lo) / 255.0f;
-        if (!(row_scale > 0.0f)) row_scale = 1.0f;
-        const float inv_scale = 1.0f / row_scale;
-        // The zero point is an integer so that 0.0 maps exactly onto a code (padding stays 0).
-        const float row_zero = std::min(255.0f, std::max(0.0f, std::nearbyint(-lo * inv_scale)));
+        const U8Range range = u8_range(lo, hi);
+        const float row_scale = range.scale, inv_scale = range.inv_scale, row_zero = range.zero;
         for (std::size_t col = 0; col < k; ++col) {
             float code = (x_row[col] * inv_scale + 12582912.0f) - 12582912.0f;
             code = std::min(255.0f, std::max(0.0f, code + row_zero));
