@@ -8,9 +8,12 @@
 // The calling thread takes part in the loop, so a pool of N threads uses N cores with N-1
 // workers. parallel_for blocks until every chunk is done; it is not reentrant (a nested call
 // from inside a chunk runs serially on the calling thread, which is what kernels want).
+// Waiting threads spin briefly before they sleep (see thread_pool.cpp, TESSERA_POOL_SPIN_US).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <cstddef>
 #include <functional>
 #include <mutex>
@@ -42,19 +45,21 @@ private:
     void run_chunk(std::size_t chunk_idx);
 
     std::vector<std::thread> workers_;
-    std::mutex mutex_;
+    std::mutex mutex_;  // guards first_error_ and the sleeps below
     std::condition_variable work_ready_;
     std::condition_variable work_done_;
     std::mutex call_mutex_;  // serialises parallel_for calls from different threads
 
-    // The current job (valid while pending_ > 0).
+    // The current job, written by parallel_for before it bumps generation_ (which publishes it).
     const std::function<void(std::size_t, std::size_t)>* body_ = nullptr;
     std::size_t count_ = 0;
     std::size_t chunk_count_ = 0;
-    std::size_t generation_ = 0;
-    std::size_t pending_ = 0;
     std::exception_ptr first_error_;
-    bool stopping_ = false;
+
+    std::atomic<std::uint64_t> generation_{0};  // one per parallel_for call
+    std::atomic<std::size_t> pending_{0};       // workers still busy with the current job
+    std::atomic<std::size_t> sleeping_workers_{0};
+    std::atomic<bool> stopping_{false};
 };
 
 }  // namespace tessera::core

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <stdexcept>
 #include <vector>
 
@@ -32,6 +34,18 @@ TEST(ThreadPool, RethrowsExceptionsFromChunks) {
     std::atomic<int> total{0};
     pool.parallel_for(10, [&](std::size_t begin, std::size_t end) { total += int(end - begin); });
     EXPECT_EQ(total.load(), 10);
+}
+
+// Back-to-back calls (workers still spinning) and calls after a pause longer than the spin
+// budget (workers asleep) must both wake every worker: a lost wake-up would hang here.
+TEST(ThreadPool, WakesWorkersWhetherSpinningOrAsleep) {
+    ThreadPool pool(3);
+    std::atomic<int> total{0};
+    for (int round = 0; round < 200; ++round) {
+        if (round % 20 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        pool.parallel_for(3, [&](std::size_t begin, std::size_t end) { total += int(end - begin); });
+    }
+    EXPECT_EQ(total.load(), 600);
 }
 
 TEST(CpuFeatures, OverrideCapsLevel) {
