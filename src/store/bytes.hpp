@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <span>
 #include <string>
 #include <string_view>
@@ -39,8 +40,23 @@ private:
     std::vector<std::byte> bytes_;
 };
 
+// A sequential source of bytes: ByteReader over memory, FramedFileReader over a framed file.
+// Every read past the end throws Error(corrupt) naming source().
+class ByteSource {
+public:
+    virtual ~ByteSource() = default;
+    virtual void raw(void* out, std::size_t size) = 0;
+    [[nodiscard]] virtual const std::string& source() const = 0;
+    // At least the bytes left; lets a reader refuse a size before allocating for it (a streamed
+    // file's checksums are checked only as its frames end).
+    [[nodiscard]] virtual std::uint64_t remaining_bound() const = 0;
+    std::uint8_t u8() { std::uint8_t v; raw(&v, 1); return v; }
+    std::uint32_t u32() { std::uint32_t v; raw(&v, 4); return v; }
+    std::uint64_t u64() { std::uint64_t v; raw(&v, 8); return v; }
+};
+
 // Reads what ByteWriter wrote; every read past the end throws Error(corrupt) naming `source_`.
-class ByteReader {
+class ByteReader final : public ByteSource {
 public:
     ByteReader(std::span<const std::byte> bytes, std::string source) : bytes_(bytes), source_(std::move(source)) {}
 
@@ -48,7 +64,7 @@ public:
     std::uint32_t u32() { std::uint32_t v; raw(&v, 4); return v; }
     std::uint64_t u64() { std::uint64_t v; raw(&v, 8); return v; }
     float f32() { float v; raw(&v, 4); return v; }
-    void raw(void* out, std::size_t size) {
+    void raw(void* out, std::size_t size) override {
         need(size);
         std::memcpy(out, bytes_.data() + pos_, size);
         pos_ += size;
@@ -75,7 +91,8 @@ public:
 
     [[nodiscard]] bool done() const { return pos_ == bytes_.size(); }
     [[nodiscard]] std::size_t position() const { return pos_; }
-    [[nodiscard]] const std::string& source() const { return source_; }
+    [[nodiscard]] const std::string& source() const override { return source_; }
+    [[nodiscard]] std::uint64_t remaining_bound() const override { return bytes_.size() - pos_; }
 
 private:
     void need(std::size_t size) const {
@@ -109,6 +126,42 @@ private:
     std::size_t pos_ = 0;
     bool damaged_ = false;
     std::string damage_;
+};
+
+// Reads the bodies of a framed file as one stream, straight from the file into the caller's
+// buffers (no whole-file copy), checking each frame's CRC as its end is reached; finish()
+// checks the last frame and that nothing but whole frames follow. Damage throws Error(corrupt)
+// with FrameReader's messages ("<path>: checksum mismatch in frame at offset 40").
+class FramedFileReader final : public ByteSource {
+public:
+    explicit FramedFileReader(const std::filesystem::path& path);  // Errors: io
+    ~FramedFileReader() override;
+    FramedFileReader(const FramedFileReader&) = delete;
+    FramedFileReader& operator=(const FramedFileReader&) = delete;
+
+    void raw(void* out, std::size_t size) override;
+    [[nodiscard]] const std::string& source() const override { return source_; }
+    [[nodiscard]] std::uint64_t remaining_bound() const override { return file_size_ - offset_; }
+    void finish();
+
+private:
+    void fill(std::byte* out, std::size_t size);  // exactly `size` file bytes, else corrupt
+    void take(std::byte* out, std::size_t size, bool keep);  // frame bodies; keep=false skips
+    void end_frame();
+    bool begin_frame();  // false at the clean end of the file
+
+    int fd_ = -1;
+    std::string source_;
+    std::uint64_t file_size_ = 0;
+    std::uint64_t offset_ = 0;        // file offset of the next byte fill() returns
+    std::uint64_t frame_offset_ = 0;  // file offset of the current frame's header
+    std::uint32_t frame_left_ = 0;    // body bytes of the current frame not yet returned
+    std::uint32_t frame_crc_ = 0;     // the header's CRC
+    std::uint32_t running_crc_ = 0;
+    bool in_frame_ = false;
+    std::vector<std::byte> buffer_;
+    std::size_t buffer_pos_ = 0;
+    std::size_t buffer_fill_ = 0;
 };
 
 // Whole-file helpers. write_file_durably writes `path.tmp`, fsyncs it, renames it over `path`

@@ -315,10 +315,19 @@ std::unique_ptr<Collection::State> Collection::State::open(const std::string& na
             if (!state->live[slot]) state->free_slots.push_back(slot);
         }
         for (std::size_t idx = 0; idx < state->vector_names.size(); ++idx) {
+            // Streamed from the file into the index's rows: one pass, no whole-file buffers.
             const fs::path path = vectors_file(dir, state->generation, idx);
-            const std::vector<std::byte> vector_bytes = read_framed(path);
-            store::ByteReader vector_in(vector_bytes, path.string());
-            state->vectors[state->vector_names[idx]]->load(vector_in);
+            try {
+                store::FramedFileReader vector_in(path);
+                state->vectors[state->vector_names[idx]]->load(vector_in);
+                vector_in.finish();
+            } catch (const Error& err) {
+                // The index may have tripped over a damaged frame before its checksum was
+                // reached; name the damage, as a whole-file check would have.
+                if (err.code() != ErrorCode::corrupt) throw;
+                (void)read_framed(path);
+                throw;
+            }
         }
         state->checkpoint_bytes = 0;
         std::error_code ec;

@@ -326,6 +326,46 @@ TEST(Store, CorruptedSegmentNamesTheFileAndOtherCollectionsStayReadable) {
     EXPECT_EQ(store->list_collections().size(), 2u);
 }
 
+// The vector index is streamed from its file; damage anywhere in it (early, in the middle of a
+// frame, or a cut-off tail) still names the file, and a clean file reopens with the same hits.
+TEST(Store, CorruptedVectorFileNamesTheFile) {
+    TempDir dir;
+    {
+        auto store = Store::open(dir.path(), quiet_options());
+        auto c = store->create_collection("c", simple_config());
+        for (std::uint64_t id = 0; id < 300; ++id) c->upsert({make_point(id, {1, float(id % 17), float(id % 5), 1}, {})});
+        c->checkpoint();
+    }
+    const auto vectors = dir.path() / "collections" / "c" / "vectors-1-0.idx";
+    ASSERT_TRUE(std::filesystem::exists(vectors));
+    const auto size = std::filesystem::file_size(vectors);
+    const auto pristine = dir.path() / "pristine.idx";
+    std::filesystem::copy_file(vectors, pristine);
+    {
+        auto store = Store::open(dir.path(), quiet_options());
+        const auto hits = store->collection("c")->search(Query{.vector = {1, 3, 2, 1}, .limit = 5});
+        ASSERT_EQ(hits.size(), 5u);
+    }
+    for (const std::uintmax_t offset : {std::uintmax_t(20), std::uintmax_t(size / 2), std::uintmax_t(size - 1)}) {
+        std::filesystem::copy_file(pristine, vectors, std::filesystem::copy_options::overwrite_existing);
+        {
+            std::fstream file(vectors, std::ios::in | std::ios::out | std::ios::binary);
+            file.seekg(std::streamoff(offset));
+            const char old = char(file.get());
+            file.seekp(std::streamoff(offset));
+            file.put(char(old ^ 0x5a));
+        }
+        auto store = Store::open(dir.path(), quiet_options());
+        expect_error([&] { (void)store->collection("c"); }, ErrorCode::corrupt, vectors.string() + ": checksum mismatch");
+    }
+    std::filesystem::copy_file(pristine, vectors, std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::resize_file(vectors, size - 3);
+    {
+        auto store = Store::open(dir.path(), quiet_options());
+        expect_error([&] { (void)store->collection("c"); }, ErrorCode::corrupt, vectors.string() + ": frame at offset 0");
+    }
+}
+
 TEST(Store, SnapshotAndRestore) {
     TempDir dir;
     TempDir target;

@@ -6,6 +6,11 @@
 //   auto hits = index.search(query, 10, 64, &allowed);  // graph search honouring a slot mask
 //   auto exact = index.search_exact(query, 10, &allowed, pool);
 //
+// Layout (as hnswlib's level-0 memory): one row per slot, 64-byte aligned, holding the encoded
+// vector and then its level-0 links [count, m0 ids], so a search step touches one row per node;
+// rows live in a PageBuffer (growth without copying or slack). Upper-level links, needed by only
+// ~1/m of the nodes, are lists in one flat array.
+//
 // Not internally synchronised: the collection holds a shared_mutex (one writer, many readers).
 // Removed slots stay in the graph as routing nodes and are skipped in results; a later set() on
 // the slot reuses the node.
@@ -20,6 +25,7 @@
 #include "core/thread_pool.hpp"
 #include "store/bytes.hpp"
 #include "store/distance.hpp"
+#include "store/page_buffer.hpp"
 #include "tessera/store.hpp"
 
 namespace tessera::store {
@@ -59,34 +65,42 @@ public:
                                                       std::span<const std::uint32_t> slots) const;
 
     void save(ByteWriter& out) const;
-    void load(ByteReader& in);
+    // Errors: corrupt naming in.source() (a dump that does not match the config, bad links).
+    void load(ByteSource& in);
     [[nodiscard]] std::uint64_t memory_bytes() const;
 
 private:
-    [[nodiscard]] const std::byte* data(std::uint32_t slot) const { return data_.data() + std::size_t(slot) * stride_; }
+    [[nodiscard]] std::byte* row(std::uint32_t slot) { return rows_.data() + std::size_t(slot) * row_bytes_; }
+    [[nodiscard]] const std::byte* data(std::uint32_t slot) const { return rows_.data() + std::size_t(slot) * row_bytes_; }
     [[nodiscard]] float distance(const float* query, std::uint32_t slot) const { return fn_(query, data(slot), dim()); }
     [[nodiscard]] std::uint32_t* links(std::uint32_t slot, int level);
     [[nodiscard]] const std::uint32_t* links(std::uint32_t slot, int level) const;
     [[nodiscard]] std::size_t max_links(int level) const { return level == 0 ? m0_ : config_.hnsw.m; }
     void grow(std::size_t capacity);
-    [[nodiscard]] std::vector<Candidate> search_layer(const float* query, std::uint32_t entry, std::size_t ef,
-                                                      int level, const std::vector<std::uint8_t>* allowed,
-                                                      bool for_insert, std::uint32_t skip) const;
+    [[nodiscard]] std::uint32_t greedy_descent(const float* query, std::uint32_t entry, int top_level,
+                                               int bottom_level) const;
+    // The ef closest accepted nodes reachable from `entry` on `level`, nearest first, into `out`.
+    void search_layer(const float* query, std::uint32_t entry, std::size_t ef, int level,
+                      const std::vector<std::uint8_t>* allowed, bool for_insert, std::uint32_t skip,
+                      std::vector<Candidate>& out) const;
     void select_neighbours(std::vector<Candidate>& candidates, std::size_t max_count) const;
-    void connect(std::uint32_t slot, const float* query, int level, std::vector<Candidate> candidates);
+    void connect(std::uint32_t slot, int level, std::vector<Candidate>& candidates);
     [[nodiscard]] const float* decoded(std::uint32_t slot, std::vector<float>& buffer) const;
 
     VectorConfig config_;
-    std::size_t stride_ = 0;
+    std::size_t code_bytes_ = 0;  // one encoded vector, rounded up to 4 bytes (also the dump's stride)
+    std::size_t row_bytes_ = 0;   // code_bytes_ + level-0 links, rounded up to 64
     std::size_t m0_ = 0;
+    std::size_t upper_list_ = 0;  // u32s per upper-level list: [count, m ids]
+    std::size_t prefetch_lines_ = 0;
     double level_mult_ = 0;
     DistanceFn fn_ = nullptr;
-    std::vector<std::byte> data_;
+    PageBuffer rows_;
     std::vector<std::uint8_t> present_;
     std::size_t present_count_ = 0;
-    std::vector<std::int8_t> level_;               // -1: never inserted
-    std::vector<std::uint32_t> links0_;            // per slot: [count, m0 ids]
-    std::vector<std::vector<std::uint32_t>> upper_;  // per slot: levels 1..L, each [count, m ids]
+    std::vector<std::int8_t> level_;           // -1: never inserted
+    std::vector<std::uint32_t> upper_offset_;  // per slot with level > 0: its lists in upper_links_
+    std::vector<std::uint32_t> upper_links_;   // levels 1..L of a node, one list after another
     std::int64_t entry_ = -1;
     int max_level_ = -1;
     std::mt19937_64 rng_{0x7e55e7a};
