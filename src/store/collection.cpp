@@ -127,8 +127,7 @@ std::vector<std::uint32_t> Collection::State::selected_slots(const PointSelector
     if (selector.filter) return matching_slots(*selector.filter);
     std::vector<std::uint32_t> out;
     for (const PointId& id : selector.ids) {
-        const auto found = slot_of.find(id);
-        if (found != slot_of.end()) out.push_back(found->second);
+        if (const auto found = slot_of.find(id)) out.push_back(*found);
     }
     return out;
 }
@@ -276,8 +275,7 @@ std::vector<Point> Collection::get(std::span<const PointId> ids, const PayloadSe
     std::shared_lock lock(state.mutex);
     std::vector<Point> out;
     for (const PointId& id : ids) {
-        const auto found = state.slot_of.find(id);
-        if (found != state.slot_of.end()) out.push_back(state.make_point(found->second, with_payload, with_vector));
+        if (const auto found = state.slot_of.find(id)) out.push_back(state.make_point(*found, with_payload, with_vector));
     }
     return out;
 }
@@ -302,12 +300,18 @@ ScrollResult Collection::scroll(const ScrollRequest& request) const {
     ScrollResult result;
     const bool filtered = request.filter && !request.filter->empty();
     if (!request.order_by) {
-        auto it = request.offset ? state.slot_of.lower_bound(*request.offset) : state.slot_of.begin();
-        for (; it != state.slot_of.end(); ++it) {
-            const std::uint32_t slot = it->second;
-            if (filtered && !request.filter->matches(it->first, state.payloads[slot])) continue;
+        const auto ordered = state.slot_of.ordered();
+        auto it = ordered->begin();
+        if (request.offset) {
+            it = std::lower_bound(ordered->begin(), ordered->end(), *request.offset,
+                                  [&](std::uint32_t slot, const PointId& id) { return state.ids[slot] < id; });
+        }
+        for (; it != ordered->end(); ++it) {
+            const std::uint32_t slot = *it;
+            const PointId& id = state.ids[slot];
+            if (filtered && !request.filter->matches(id, state.payloads[slot])) continue;
             if (result.points.size() == request.limit) {
-                result.next_page_offset = it->first;
+                result.next_page_offset = id;
                 break;
             }
             result.points.push_back(state.make_point(slot, request.with_payload, request.with_vector));
@@ -327,7 +331,10 @@ ScrollResult Collection::scroll(const ScrollRequest& request) const {
         if (a.is_number() != b.is_number()) return a.is_number();
         return a < b;
     };
-    for (const auto& [id, slot] : state.slot_of) {
+    // Any visiting order will do: the sort below orders by (value, id).
+    for (std::uint32_t slot = 0; slot < state.live.size(); ++slot) {
+        if (!state.live[slot]) continue;
+        const PointId& id = state.ids[slot];
         if (filtered && !request.filter->matches(id, state.payloads[slot])) continue;
         std::vector<const json*> values;
         store::collect_values(state.payloads[slot], path, values);
@@ -414,7 +421,7 @@ CollectionInfo Collection::info() const {
     info.point_count = state.slot_of.size();
     info.deleted_slot_count = state.free_slots.size();
     std::uint64_t memory = state.ids.capacity() * sizeof(PointId) + state.versions.capacity() * 8 +
-                           state.live.capacity() + state.slot_of.size() * (sizeof(PointId) + 48);
+                           state.live.capacity() + state.slot_of.memory_bytes();
     for (const auto& [name, index] : state.vectors) {
         info.vector_counts[name] = index->count();
         memory += index->memory_bytes();

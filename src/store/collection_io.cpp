@@ -87,7 +87,7 @@ void Collection::State::apply(std::span<const std::byte> record, const std::stri
         for (std::uint32_t idx = 0; idx < count; ++idx) {
             const PointId id = in.point_id();
             const auto found = slot_of.find(id);
-            if (found != slot_of.end()) slots.push_back(found->second);
+            if (found) slots.push_back(*found);
             else if (!existing_only) slots.push_back(UINT32_MAX);
         }
         return slots;
@@ -100,13 +100,13 @@ void Collection::State::apply(std::span<const std::byte> record, const std::stri
                 json payload = in.json();
                 const auto found = slot_of.find(id);
                 std::uint32_t slot;
-                if (found != slot_of.end()) {
-                    slot = found->second;
+                if (found) {
+                    slot = *found;
                     unindex_payload(slot);
                 } else {
                     slot = allocate_slot();
-                    slot_of.emplace(id, slot);
                     ids[slot] = id;
+                    slot_of.insert(slot);
                     live[slot] = 1;
                 }
                 payloads[slot] = std::move(payload);
@@ -306,7 +306,7 @@ std::unique_ptr<Collection::State> Collection::State::open(const std::string& na
             state->versions[slot] = in.u64();
             state->payloads[slot] = in.json();
             state->live[slot] = 1;
-            if (!state->slot_of.emplace(state->ids[slot], slot).second) {
+            if (!state->slot_of.insert(slot)) {
                 throw Error(ErrorCode::corrupt, points_path.string() + ": duplicate id " + state->ids[slot].to_string());
             }
             state->index_payload(slot);

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/thread_pool.hpp"
+#include "store/id_map.hpp"
 #include "store/payload_index.hpp"
 #include "store/vector_index.hpp"
 #include "store/wal.hpp"
@@ -74,8 +75,8 @@ struct Collection::State {
     std::atomic<bool> deleted{false};
 
     // Points, by slot. A slot is live while it holds a point; freed slots are reused.
-    std::map<PointId, std::uint32_t> slot_of;
     std::vector<PointId> ids;
+    store::IdMap slot_of{ids};  // keyed by ids[slot]
     std::vector<nlohmann::json> payloads;
     std::vector<std::uint64_t> versions;
     std::vector<std::uint8_t> live;
