@@ -69,10 +69,15 @@ std::vector<Candidate> drain_sorted(MaxHeap& heap) {
 }
 
 constexpr std::size_t kCacheLine = 64;
+// Rows start 32-byte aligned so no 8-float AVX2 load splits a cache line. Measured at 100k x
+// 384 (clustered, ef 16): 4-byte rows lost ~25% q/s; 64-byte rows were no faster than 32-byte
+// ones and cost 32 more bytes per vector.
+constexpr std::size_t kRowAlign = 32;
 // Lines of a neighbour's vector prefetched ahead of its distance. hnswlib prefetches one line
 // and leaves the rest to the hardware prefetcher; fetching the whole vector of the next
-// neighbour while the current one is scored hides more of the DRAM latency at 384-d.
-constexpr std::size_t kMaxPrefetchLines = 24;
+// neighbour while the current one is scored hides more of the DRAM latency. Measured at 100k x
+// 384 clustered, ef 16, against hnswlib in the same run: 1 line 0.6x, 4 lines 1.2x, all 1.4x.
+constexpr std::size_t kMaxPrefetchLines = 32;
 
 inline void prefetch(const void* address) {
     __builtin_prefetch(address, 0, 3);
@@ -88,8 +93,9 @@ VectorIndex::VectorIndex(const VectorConfig& config)
       upper_list_(config.hnsw.m + 1),
       level_mult_(1.0 / std::log(double(std::max<std::size_t>(config.hnsw.m, 2)))),
       fn_(distance_fn(metric_of(config.distance), config.storage)) {
-    row_bytes_ = (code_bytes_ + (m0_ + 1) * 4 + kCacheLine - 1) / kCacheLine * kCacheLine;
-    prefetch_lines_ = std::min(kMaxPrefetchLines, (code_bytes_ + kCacheLine - 1) / kCacheLine);
+    row_bytes_ = (code_bytes_ + (m0_ + 1) * 4 + kRowAlign - 1) / kRowAlign * kRowAlign;
+    // A 32-byte aligned vector can reach into one more line than its size needs.
+    prefetch_lines_ = std::min(kMaxPrefetchLines, (code_bytes_ + kRowAlign + kCacheLine - 1) / kCacheLine);
 }
 
 void VectorIndex::grow(std::size_t capacity) {

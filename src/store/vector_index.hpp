@@ -6,7 +6,7 @@
 //   auto hits = index.search(query, 10, 64, &allowed);  // graph search honouring a slot mask
 //   auto exact = index.search_exact(query, 10, &allowed, pool);
 //
-// Layout (as hnswlib's level-0 memory): one row per slot, 64-byte aligned, holding the encoded
+// Layout (as hnswlib's level-0 memory): one row per slot, 32-byte aligned, holding the encoded
 // vector and then its level-0 links [count, m0 ids], so a search step touches one row per node;
 // rows live in a PageBuffer (growth without copying or slack). Upper-level links, needed by only
 // ~1/m of the nodes, are lists in one flat array.
