@@ -44,7 +44,7 @@ public:
                                                     "' has no vision tower (image models: clip, clip_vision_model)");
         }
         weights_ = formats::WeightStore::open_model_dir(model_dir);
-        model_ = models::build_model(config, weights_, {.precision = options.precision});
+        model_ = models::build_model(config, weights_, {.precision = options.precision, .pool = &pool_});
         clip_ = dynamic_cast<const models::ClipModel*>(model_.get());
         if (clip_ == nullptr) throw Error(ErrorCode::internal, "model_type 'clip' did not build a ClipModel");
 

@@ -7,6 +7,7 @@
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <future>
 #include <numeric>
 
 #include "core/thread_pool.hpp"
@@ -82,14 +83,17 @@ public:
         if (models::find_model(config.model_type) == nullptr) {
             (void)models::build_model(config, nullptr, {});
         }
+        // Parsing tokenizer.json and packing the weights are the two halves of load time and
+        // independent: the tokenizer parses on its own thread while the pool packs the layers.
+        auto tokenizer = std::async(std::launch::async, [&tokenizer_path] { return Tokenizer::from_file(tokenizer_path); });
         weights_ = formats::WeightStore::open_model_dir(model_dir);
-        model_ = models::build_model(config, weights_, {.precision = options.precision});
+        model_ = models::build_model(config, weights_, {.precision = options.precision, .pool = &pool_});
         encoder_ = dynamic_cast<const models::TextEncoder*>(model_.get());
         if (encoder_ == nullptr) {
             throw Error(ErrorCode::unsupported, (model_dir / "config.json").string() + ": model_type: '" +
                                                     config.model_type + "' is not a text encoder");
         }
-        tokenizer_ = Tokenizer::from_file(tokenizer_path);
+        tokenizer_ = tokenizer.get();
         tokenizer_.set_padding(std::nullopt);
 
         std::size_t max_length = encoder_->max_tokens();

@@ -82,7 +82,7 @@ public:
                 weights_.floats("embeddings.token_type_embeddings.weight", {config_.type_vocab_size, hidden}).data();
         }
         embedding_norm_ = layer_norm_params(weights_, "embeddings.LayerNorm", hidden);
-        for (std::size_t layer_idx = 0; layer_idx < config_.layer_count; ++layer_idx) {
+        layers_ = build_layers<Layer>(config_.layer_count, options.pool, [&](std::size_t layer_idx) {
             const std::string name = "encoder.layer." + std::to_string(layer_idx) + ".";
             Layer layer;
             layer.qkv = fused_qkv(weights_, name, hidden, options.precision);
@@ -91,8 +91,8 @@ public:
             layer.ffn_up = linear(weights_, name + "intermediate.dense", ffn, hidden, options.precision);
             layer.ffn_down = linear(weights_, name + "output.dense", hidden, ffn, options.precision);
             layer.output_norm = layer_norm_params(weights_, name + "output.LayerNorm", hidden);
-            layers_.push_back(std::move(layer));
-        }
+            return layer;
+        });
     }
 
     std::string architecture() const override {

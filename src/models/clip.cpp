@@ -103,10 +103,11 @@ struct ClipModel::Tower {
     std::vector<Layer> layers;
 
     Tower(const WeightReader& weights, const std::string& prefix, const ClipTowerConfig& tower_config,
-          const std::filesystem::path& config_path, Precision precision)
+          const std::filesystem::path& config_path, const ModelLoadOptions& options)
         : config(tower_config), activation(clip_activation(tower_config.hidden_act, config_path)) {
         const std::size_t hidden = config.hidden_dim;
-        for (std::size_t layer_idx = 0; layer_idx < config.layer_count; ++layer_idx) {
+        const Precision precision = options.precision;
+        layers = build_layers<Layer>(config.layer_count, options.pool, [&](std::size_t layer_idx) {
             const std::string name = prefix + "encoder.layers." + std::to_string(layer_idx) + ".";
             Layer layer;
             layer.norm1 = read_norm(weights, name + "layer_norm1", hidden);
@@ -126,8 +127,8 @@ struct ClipModel::Tower {
             layer.norm2 = read_norm(weights, name + "layer_norm2", hidden);
             layer.fc1 = read_linear(weights, name + "mlp.fc1", config.ffn_dim, hidden, precision);
             layer.fc2 = read_linear(weights, name + "mlp.fc2", hidden, config.ffn_dim, precision);
-            layers.push_back(std::move(layer));
-        }
+            return layer;
+        });
     }
 
     void layer_norm(const float* x, std::size_t rows, const Norm& norm, float* out, core::ThreadPool* pool) const {
@@ -170,8 +171,9 @@ struct ClipModel::TextTower {
     kernels::Linear projection;
 
     TextTower(const WeightReader& weights, const ClipTextConfig& config, std::size_t projection_dim,
-              const std::filesystem::path& path, Precision precision)
-        : encoder(weights, "text_model.", config, path, precision) {
+              const std::filesystem::path& path, const ModelLoadOptions& options)
+        : encoder(weights, "text_model.", config, path, options) {
+        const Precision precision = options.precision;
         const std::size_t hidden = config.hidden_dim;
         token_embedding = weights.floats("text_model.embeddings.token_embedding.weight", {config.vocab_size, hidden}).data();
         position_embedding =
@@ -195,8 +197,9 @@ struct ClipModel::VisionTower {
     kernels::Linear projection;
 
     VisionTower(const WeightReader& weights, const ClipVisionConfig& config, std::size_t projection_dim,
-                const std::filesystem::path& path, Precision precision)
-        : encoder(weights, "vision_model.", config, path, precision) {
+                const std::filesystem::path& path, const ModelLoadOptions& options)
+        : encoder(weights, "vision_model.", config, path, options) {
+        const Precision precision = options.precision;
         const std::size_t hidden = config.hidden_dim;
         const std::size_t patch = config.patch_size;
         const auto conv = weights.floats("vision_model.embeddings.patch_embedding.weight",
@@ -245,9 +248,9 @@ ClipModel::ClipModel(const formats::ModelConfig& config, std::shared_ptr<const f
         throw Error(ErrorCode::unsupported, config.path.string() + ": model_type: '" + config.model_type + "' is not a CLIP model");
     }
     try {
-        if (want_text) text_ = std::make_unique<TextTower>(weights, text_config_, projection_dim, config.path, options.precision);
+        if (want_text) text_ = std::make_unique<TextTower>(weights, text_config_, projection_dim, config.path, options);
         if (want_vision) {
-            vision_ = std::make_unique<VisionTower>(weights, vision_config_, projection_dim, config.path, options.precision);
+            vision_ = std::make_unique<VisionTower>(weights, vision_config_, projection_dim, config.path, options);
         }
     } catch (const Error& err) {
         throw err.with_context("loading CLIP weights from " + store->source());

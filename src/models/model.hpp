@@ -29,7 +29,22 @@ namespace tessera::models {
 
 struct ModelLoadOptions {
     Precision precision = Precision::fp32;
+    // Packs the layers' weights in parallel when set (the embedder passes its own pool).
+    core::ThreadPool* pool = nullptr;
 };
+
+// Builds layers [0, count) with make_layer(layer_idx), across the pool when there is one:
+// repacking weights is most of a model's load time, and the layers are independent.
+template <typename Layer, typename MakeLayer>
+std::vector<Layer> build_layers(std::size_t count, core::ThreadPool* pool, const MakeLayer& make_layer) {
+    std::vector<Layer> layers(count);
+    auto build = [&](std::size_t begin, std::size_t end) {
+        for (std::size_t layer_idx = begin; layer_idx < end; ++layer_idx) layers[layer_idx] = make_layer(layer_idx);
+    };
+    if (pool != nullptr) pool->parallel_for(count, build);
+    else build(0, count);
+    return layers;
+}
 
 class Model {
 public:

@@ -36,7 +36,7 @@ public:
                 weights_.floats("embeddings.token_type_embeddings.weight", {config_.type_vocab_size, hidden}).data();
         }
         embedding_norm_ = norm("emb_ln", hidden);
-        for (std::size_t layer_idx = 0; layer_idx < config_.layer_count; ++layer_idx) {
+        layers_ = build_layers<Layer>(config_.layer_count, options.pool, [&](std::size_t layer_idx) {
             const std::string name = "encoder.layers." + std::to_string(layer_idx) + ".";
             Layer layer;
             layer.qkv = linear(name + "attn.Wqkv", 3 * hidden, hidden, options.precision);
@@ -58,8 +58,8 @@ public:
             layer.up_gate = kernels::Linear::create(up_gate.data(), up_gate_bias.data(), 2 * ffn, hidden, options.precision);
             layer.fc2 = linear(name + "mlp.fc2", hidden, ffn, options.precision);
             layer.norm2 = norm(name + "norm2", hidden);
-            layers_.push_back(std::move(layer));
-        }
+            return layer;
+        });
         inverse_frequencies_.resize(rotary_dim_ / 2);
         for (std::size_t freq_idx = 0; freq_idx < rotary_dim_ / 2; ++freq_idx) {
             inverse_frequencies_[freq_idx] =

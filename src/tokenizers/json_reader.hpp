@@ -88,6 +88,7 @@ public:
     }
 
     [[nodiscard]] std::string describe() const {
+        if (node_->is_binary()) return "an object";  // a vocab packed by parse_tokenizer_json
         std::string text = node_->dump();
         if (text.size() > 40) text = text.substr(0, 37) + "...";
         return "'" + text + "'";

@@ -1,4 +1,5 @@
 #include "tokenizers/pipeline.hpp"
+#include "tokenizers/tokenizer_json.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -90,12 +91,7 @@ std::shared_ptr<const Pipeline> Pipeline::parse(std::string_view json, std::stri
                                                 std::optional<TruncationParams>& truncation,
                                                 std::optional<PaddingParams>& padding) {
     const std::string origin_text(origin);
-    nlohmann::json document;
-    try {
-        document = nlohmann::json::parse(json);
-    } catch (const nlohmann::json::parse_error& err) {
-        throw Error(ErrorCode::corrupt, origin_text + ": not valid JSON: " + err.what());
-    }
+    const nlohmann::json document = parse_tokenizer_json(json, origin_text);
     const JsonReader root(document, "", origin_text);
     root.require_object();
     auto pipeline = std::make_shared<Pipeline>();

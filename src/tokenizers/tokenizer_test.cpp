@@ -59,6 +59,45 @@ TEST(TokenizerJson, SmallFileWorks) {
     EXPECT_EQ(t.added_special_token_count(false), 0u);
 }
 
+// model.vocab is read without building it as a JSON object (tokenizers/tokenizer_json.hpp);
+// that path must keep what the JSON means, and fall back to the DOM's errors when it is wrong.
+TEST(TokenizerJson, PackedVocabKeepsJsonMeaningAndErrors) {
+    const std::string text = small_json().dump();
+    const std::string vocab = R"("vocab":{"##s":3,"[UNK]":0,"hello":1,"world":2})";
+    ASSERT_NE(text.find(vocab), std::string::npos);
+    auto with_vocab = [&](const std::string& replacement) {
+        std::string changed = text;
+        changed.replace(changed.find(vocab), vocab.size(), replacement);
+        return changed;
+    };
+    auto error_in = [](const std::string& json) {
+        try {
+            (void)Tokenizer::from_json(json, "tokenizer.json");
+        } catch (const Error& err) {
+            return std::string(err.what());
+        }
+        return std::string("(no error)");
+    };
+
+    // A duplicate key: the last value wins, as in any JSON object.
+    auto t = Tokenizer::from_json(with_vocab(R"("vocab":{"##s":3,"[UNK]":0,"hello":9,"world":2,"hello":1})"), "tokenizer.json");
+    EXPECT_EQ(t.token_to_id("hello"), 1);
+    EXPECT_EQ(t.id_to_token(9), std::nullopt);
+    EXPECT_EQ(t.vocab_size(), 4u);
+    EXPECT_EQ(t.encode("hello worlds").ids, (std::vector<std::int32_t>{1, 2, 3}));
+
+    // A bad value after good entries still names its path.
+    EXPECT_EQ(error_in(with_vocab(R"("vocab":{"##s":3,"[UNK]":0,"hello":{"a":1},"world":2})")),
+              "tokenizer.json: model.vocab[\"hello\"]: expected an integer, got '{\"a\":1}'");
+    EXPECT_EQ(error_in(with_vocab(R"("vocab":{"##s":3,"hello":-1})")),
+              "tokenizer.json: model.vocab[\"hello\"]: value -1 out of range [0, 2147483647]");
+    EXPECT_EQ(error_in(with_vocab(R"("vocab":{"##s":3,"hello":4294967296})")),
+              "tokenizer.json: model.vocab[\"hello\"]: value 4294967296 out of range [0, 2147483647]");
+    // Cut inside the vocab: not JSON.
+    const std::string cut = text.substr(0, text.find(vocab) + 20);
+    EXPECT_EQ(error_in(cut).rfind("tokenizer.json: not valid JSON: ", 0), 0u) << error_in(cut);
+}
+
 TEST(TokenizerJson, ErrorsNameTheJsonPath) {
     ErrorCode code{};
     EXPECT_EQ(error_of(nlohmann::json::parse("[1]"), &code), "tokenizer.json: (root): expected an object, got '[1]'");

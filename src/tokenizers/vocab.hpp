@@ -8,7 +8,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace tessera::tokenizers {
@@ -44,82 +43,68 @@ struct StringHash {
 
 class Vocab {
 public:
-    Vocab() = default;
-    Vocab(const Vocab& other) { *this = other; }
-    Vocab& operator=(const Vocab& other) {
-        if (this == &other) return *this;
-        ids_ = other.ids_;
-        tokens_ = other.tokens_;
-        has_token_ = other.has_token_;
-        rebuild_index();
-        return *this;
-    }
-    Vocab(Vocab&&) noexcept = default;  // map nodes move with their addresses intact
-    Vocab& operator=(Vocab&&) noexcept = default;
-
-    // Returns false when `token` was already present (the first id is kept).
-    bool add(std::string token, std::int32_t id) {
-        if (id >= 0 && static_cast<std::size_t>(id) >= tokens_.size()) {
-            tokens_.resize(static_cast<std::size_t>(id) + 1);
-            has_token_.resize(tokens_.size());
-        }
-        if (id >= 0 && !has_token_[static_cast<std::size_t>(id)]) {
-            tokens_[static_cast<std::size_t>(id)] = token;
-            has_token_[static_cast<std::size_t>(id)] = true;
-        }
-        auto [it, inserted] = ids_.emplace(std::move(token), id);
-        if (inserted) insert_slot(it->first, id);
-        return inserted;
-    }
-
-    [[nodiscard]] std::optional<std::int32_t> find(std::string_view token) const {
-        if (slots_.empty()) return std::nullopt;
-        const std::uint64_t hash = hash_bytes(token);
-        std::size_t idx = static_cast<std::size_t>(hash) & mask_;
-        while (true) {
-            const Slot& slot = slots_[idx];
-            if (slot.data == nullptr) return std::nullopt;
-            if (slot.hash == hash && slot.length == token.size() &&
-                std::memcmp(slot.data, token.data(), token.size()) == 0) {
-                return slot.id;
-            }
-            idx = (idx + 1) & mask_;
-        }
-    }
-    [[nodiscard]] const std::string* token(std::int32_t id) const {
-        if (id < 0 || static_cast<std::size_t>(id) >= has_token_.size() || !has_token_[static_cast<std::size_t>(id)]) {
-            return nullptr;
-        }
-        return &tokens_[static_cast<std::size_t>(id)];
-    }
-    [[nodiscard]] std::size_t size() const { return ids_.size(); }
-    void reserve(std::size_t count) {
-        ids_.reserve(count);
-        grow(count * 2);
-    }
-    [[nodiscard]] const std::unordered_map<std::string, std::int32_t, StringHash, std::equal_to<>>& map() const {
-        return ids_;
-    }
-
-private:
-    struct Slot {
-        std::uint64_t hash = 0;
-        const char* data = nullptr;  // a key of ids_ (node-based: its address is stable)
-        std::uint32_t length = 0;
+    struct Entry {
+        std::string token;
         std::int32_t id = 0;
     };
 
-    void insert_slot(const std::string& key, std::int32_t id) {
-        // ids_ already holds `key`: a growth re-places every key, this one included.
-        if (ids_.size() * 2 > slots_.size()) {
-            grow(std::max<std::size_t>(64, slots_.size() * 2));
-            return;
+    // Returns false when `token` was already present (the first id is kept).
+    bool add(std::string token, std::int32_t id) {
+        const std::uint64_t hash = hash_bytes(token);
+        if (find_slot(token, hash) != nullptr) return false;
+        if (id >= 0 && static_cast<std::size_t>(id) >= entry_of_id_.size()) {
+            entry_of_id_.resize(static_cast<std::size_t>(id) + 1, kNone);
         }
-        place({hash_bytes(key), key.data(), static_cast<std::uint32_t>(key.size()), id});
+        const auto entry_idx = static_cast<std::uint32_t>(entries_.size());
+        if (id >= 0 && entry_of_id_[static_cast<std::size_t>(id)] == kNone) {
+            entry_of_id_[static_cast<std::size_t>(id)] = entry_idx;
+        }
+        entries_.push_back({std::move(token), id});
+        if (entries_.size() * 2 > slots_.size()) grow(std::max<std::size_t>(64, slots_.size() * 2));
+        else place({hash, entry_idx});
+        return true;
+    }
+
+    [[nodiscard]] std::optional<std::int32_t> find(std::string_view token) const {
+        const Slot* slot = find_slot(token, hash_bytes(token));
+        if (slot == nullptr) return std::nullopt;
+        return entries_[slot->entry].id;
+    }
+    [[nodiscard]] const std::string* token(std::int32_t id) const {
+        if (id < 0 || static_cast<std::size_t>(id) >= entry_of_id_.size()) return nullptr;
+        const std::uint32_t entry_idx = entry_of_id_[static_cast<std::size_t>(id)];
+        return entry_idx == kNone ? nullptr : &entries_[entry_idx].token;
+    }
+    [[nodiscard]] std::size_t size() const { return entries_.size(); }
+    void reserve(std::size_t count) {
+        entries_.reserve(count);
+        grow(count * 2);
+    }
+    // Every (token, id) in the order they were added.
+    [[nodiscard]] const std::vector<Entry>& entries() const { return entries_; }
+
+private:
+    // Slots index entries_ by position, so the table survives entries_ reallocating and a copied
+    // Vocab is valid as is.
+    struct Slot {
+        std::uint64_t hash = 0;
+        std::uint32_t entry = kNone;
+    };
+    static constexpr std::uint32_t kNone = 0xFFFFFFFFu;
+
+    [[nodiscard]] const Slot* find_slot(std::string_view token, std::uint64_t hash) const {
+        if (slots_.empty()) return nullptr;
+        std::size_t idx = static_cast<std::size_t>(hash) & mask_;
+        while (true) {
+            const Slot& slot = slots_[idx];
+            if (slot.entry == kNone) return nullptr;
+            if (slot.hash == hash && entries_[slot.entry].token == token) return &slot;
+            idx = (idx + 1) & mask_;
+        }
     }
     void place(const Slot& slot) {
         std::size_t idx = static_cast<std::size_t>(slot.hash) & mask_;
-        while (slots_[idx].data != nullptr) idx = (idx + 1) & mask_;
+        while (slots_[idx].entry != kNone) idx = (idx + 1) & mask_;
         slots_[idx] = slot;
     }
     void grow(std::size_t wanted) {
@@ -128,18 +113,13 @@ private:
         if (capacity <= slots_.size()) return;
         slots_.assign(capacity, Slot{});
         mask_ = capacity - 1;
-        for (const auto& [key, id] : ids_) {
-            place({hash_bytes(key), key.data(), static_cast<std::uint32_t>(key.size()), id});
+        for (std::size_t entry_idx = 0; entry_idx < entries_.size(); ++entry_idx) {
+            place({hash_bytes(entries_[entry_idx].token), static_cast<std::uint32_t>(entry_idx)});
         }
     }
-    void rebuild_index() {
-        slots_.clear();
-        grow(std::max<std::size_t>(64, ids_.size() * 2 + 2));
-    }
 
-    std::unordered_map<std::string, std::int32_t, StringHash, std::equal_to<>> ids_;
-    std::vector<std::string> tokens_;
-    std::vector<bool> has_token_;
+    std::vector<Entry> entries_;
+    std::vector<std::uint32_t> entry_of_id_;  // id -> its first entry, kNone for gaps
     std::vector<Slot> slots_;
     std::size_t mask_ = 0;
 };

@@ -2,6 +2,7 @@
 // ("##"); a word with an unknown part, or longer than max_input_chars_per_word, is one unk.
 #include "core/utf8.hpp"
 #include "tokenizers/factories.hpp"
+#include "tokenizers/tokenizer_json.hpp"
 #include "tokenizers/vocab.hpp"
 
 namespace tessera::tokenizers {
@@ -16,7 +17,7 @@ public:
               std::size_t max_chars)
         : vocab_(std::move(vocab)), unk_token_(std::move(unk_token)), unk_id_(unk_id),
           prefix_(std::move(prefix)), max_chars_(max_chars) {
-        for (const auto& [token, id] : vocab_.map()) {
+        for (const auto& [token, id] : vocab_.entries()) {
             std::size_t length = token.size();
             if (token.starts_with(prefix_)) length -= prefix_.size();
             max_piece_bytes_ = std::max(max_piece_bytes_, length);
@@ -80,10 +81,20 @@ private:
 
 }  // namespace
 
-// A {"token": id, ...} vocab object.
+// A {"token": id, ...} vocab object: packed by parse_tokenizer_json when every id is valid.
 Vocab read_vocab_object(const JsonReader& node) {
-    node.require_object();
     Vocab vocab;
+    if (node.json().is_binary()) {
+        const auto& packed = node.json().get_binary();
+        vocab.reserve(packed_vocab_size(packed));
+        // Duplicate keys: the last one wins, as in a JSON object (and in Hugging Face's reader).
+        std::vector<std::pair<std::string_view, std::int32_t>> entries;
+        entries.reserve(packed_vocab_size(packed));
+        for_each_packed_vocab_entry(packed, [&](std::string_view token, std::int32_t id) { entries.emplace_back(token, id); });
+        for (auto entry = entries.rbegin(); entry != entries.rend(); ++entry) vocab.add(std::string(entry->first), entry->second);
+        return vocab;
+    }
+    node.require_object();
     vocab.reserve(node.size());
     for (const auto& [token, value] : node.json().items()) {
         const JsonReader entry(value, node.path() + "[\"" + token + "\"]", node.origin());
