@@ -94,179 +94,60 @@ bool FrameReader::next(std::span<const std::byte>& body) {
 }
 
 namespace {
-constexpr std::size_t kReadBuffer = 256u << 10;  // fits L2, so the copy out of it stays cache-hot
-constexpr std::uint64_t kParallelCheckBytes = 8u << 20;
+constexpr std::size_t kParallelCheckBytes = 8u << 20;
 }  // namespace
 
-FramedFileReader::FramedFileReader(const std::filesystem::path& path) : source_(path.string()) {
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) throw Error(ErrorCode::io, source_ + ": open: " + std::strerror(errno));
-    const off_t end = ::lseek(fd_, 0, SEEK_END);
-    if (end < 0 || ::lseek(fd_, 0, SEEK_SET) != 0) {
-        const std::string reason = std::strerror(errno);
-        ::close(fd_);
-        throw Error(ErrorCode::io, source_ + ": seek: " + reason);
+FramedFileReader::FramedFileReader(const std::filesystem::path& path)
+    : file_(core::MappedFile::open(path)), source_(path.string()) {
+    if (file_.size() >= kParallelCheckBytes) {
+        checker_ = std::thread([this] { check_frames(); });
+        return;
     }
-    file_size_ = std::uint64_t(end);
-    buffer_.resize(kReadBuffer);
-    if (file_size_ >= kParallelCheckBytes) checker_ = std::thread([this] { check_frames(); });
+    check_frames();
+    if (!damage_.empty()) throw Error(ErrorCode::corrupt, source_ + ": " + damage_);
 }
 
 FramedFileReader::~FramedFileReader() {
-    if (checker_.joinable()) {
-        stop_checker_ = true;
-        checker_.join();
-    }
-    if (fd_ >= 0) ::close(fd_);
+    if (checker_.joinable()) checker_.join();
 }
 
 void FramedFileReader::check_frames() {
-    std::vector<std::byte> chunk(1u << 20);
-    auto read_at = [&](std::byte* out, std::size_t size, std::uint64_t at) {
-        while (size > 0) {
-            const ssize_t got = ::pread(fd_, out, size, off_t(at));
-            if (got < 0 && errno == EINTR) continue;
-            if (got <= 0) return false;
-            out += got;
-            size -= std::size_t(got);
-            at += std::uint64_t(got);
-        }
-        return true;
-    };
-    std::uint64_t at = 0;
-    while (at < file_size_ && !stop_checker_) {
-        std::byte header[8];
-        if (file_size_ - at < 8 || !read_at(header, 8, at)) {
-            checker_damage_ = "torn frame header at offset " + std::to_string(at);
-            return;
-        }
-        std::uint32_t size, crc;
-        std::memcpy(&size, header, 4);
-        std::memcpy(&crc, header + 4, 4);
-        if (size > file_size_ - at - 8) {
-            checker_damage_ = "frame at offset " + std::to_string(at) + " claims " + std::to_string(size) +
-                              " bytes, only " + std::to_string(file_size_ - at - 8) + " left";
-            return;
-        }
-        uLong running = ::crc32(0L, Z_NULL, 0);
-        for (std::uint64_t done = 0; done < size && !stop_checker_;) {
-            const std::size_t piece = std::size_t(std::min<std::uint64_t>(chunk.size(), size - done));
-            if (!read_at(chunk.data(), piece, at + 8 + done)) {
-                checker_damage_ = "read failed in frame at offset " + std::to_string(at);
-                return;
-            }
-            running = ::crc32(running, reinterpret_cast<const Bytef*>(chunk.data()), uInt(piece));
-            done += piece;
-        }
-        if (!stop_checker_ && std::uint32_t(running) != crc) {
-            checker_damage_ = "checksum mismatch in frame at offset " + std::to_string(at);
-            return;
-        }
-        at += 8 + std::uint64_t(size);
-    }
+    FrameReader frames(file_.bytes());
+    std::span<const std::byte> body;
+    while (frames.next(body)) {}
+    if (frames.damaged()) damage_ = frames.damage();
 }
 
-void FramedFileReader::fill(std::byte* out, std::size_t size) {
-    const std::size_t buffered = std::min(size, buffer_fill_ - buffer_pos_);
-    if (buffered > 0) std::memcpy(out, buffer_.data() + buffer_pos_, buffered);
-    buffer_pos_ += buffered;
-    out += buffered;
-    size -= buffered;
-    offset_ += buffered;
-    while (size > 0) {
-        // Large reads go straight to the destination; small ones through the buffer.
-        const bool direct = size >= buffer_.size();
-        std::byte* target = direct ? out : buffer_.data();
-        const std::size_t want = direct ? size : buffer_.size();
-        const ssize_t got = ::read(fd_, target, want);
-        if (got < 0) {
-            if (errno == EINTR) continue;
-            throw Error(ErrorCode::io, source_ + ": read: " + std::strerror(errno));
-        }
-        if (got == 0) {
-            throw Error(ErrorCode::corrupt, source_ + ": truncated record (needs " + std::to_string(size) +
-                                                " bytes at offset " + std::to_string(offset_) + ")");
-        }
-        std::size_t used = std::size_t(got);
-        if (!direct) {
-            buffer_fill_ = used;
-            used = std::min(used, size);
-            std::memcpy(out, buffer_.data(), used);
-            buffer_pos_ = used;
-        }
-        out += used;
-        size -= used;
-        offset_ += used;
-    }
-}
-
-bool FramedFileReader::begin_frame() {
-    if (offset_ == file_size_) return false;
-    frame_offset_ = offset_;
-    if (file_size_ - offset_ < 8) {
-        throw Error(ErrorCode::corrupt, source_ + ": torn frame header at offset " + std::to_string(frame_offset_));
-    }
-    std::byte header[8];
-    fill(header, 8);
-    std::uint32_t size;
-    std::memcpy(&size, header, 4);
-    std::memcpy(&frame_crc_, header + 4, 4);
-    if (size > file_size_ - offset_) {
-        throw Error(ErrorCode::corrupt, source_ + ": frame at offset " + std::to_string(frame_offset_) + " claims " +
-                                            std::to_string(size) + " bytes, only " +
-                                            std::to_string(file_size_ - offset_) + " left");
-    }
-    frame_left_ = size;
-    running_crc_ = std::uint32_t(::crc32(0L, Z_NULL, 0));
-    in_frame_ = true;
-    return true;
-}
-
-void FramedFileReader::end_frame() {
-    in_frame_ = false;
-    if (!checker_.joinable() && running_crc_ != frame_crc_) {
-        throw Error(ErrorCode::corrupt, source_ + ": checksum mismatch in frame at offset " + std::to_string(frame_offset_));
-    }
-}
-
-void FramedFileReader::take(std::byte* out, std::size_t size, bool keep) {
-    std::vector<std::byte> scratch;  // where skipped bytes go
-    if (!keep) scratch.resize(std::min(size, buffer_.size()));
+void FramedFileReader::raw(void* out, std::size_t size) {
+    auto* target = static_cast<std::byte*>(out);
+    const std::byte* bytes = file_.data();
     while (size > 0) {
         if (frame_left_ == 0) {
-            if (in_frame_) end_frame();
-            if (!begin_frame()) {
+            // The frame structure is checked again here, as the checker may not have reached
+            // this frame yet; its message is the precise one, so finish() is asked first.
+            std::uint32_t frame_size = 0;
+            if (file_.size() - offset_ >= 8) std::memcpy(&frame_size, bytes + offset_, 4);
+            if (file_.size() - offset_ < 8 || frame_size > file_.size() - offset_ - 8) {
+                finish();
                 throw Error(ErrorCode::corrupt, source_ + ": truncated record (needs " + std::to_string(size) +
-                                                    " more bytes at the end of the file)");
+                                                    " more bytes at offset " + std::to_string(offset_) + ")");
             }
+            offset_ += 8;
+            frame_left_ = frame_size;
             continue;
         }
-        const std::size_t chunk = std::min({size, std::size_t(frame_left_), keep ? size : scratch.size()});
-        std::byte* target = keep ? out : scratch.data();
-        fill(target, chunk);
-        if (!checker_.joinable()) {
-            running_crc_ = std::uint32_t(::crc32(running_crc_, reinterpret_cast<const Bytef*>(target), uInt(chunk)));
-        }
-        if (keep) out += chunk;
-        frame_left_ -= std::uint32_t(chunk);
+        const std::size_t chunk = std::min(size, frame_left_);
+        std::memcpy(target, bytes + offset_, chunk);
+        target += chunk;
         size -= chunk;
+        offset_ += chunk;
+        frame_left_ -= chunk;
     }
 }
 
-void FramedFileReader::raw(void* out, std::size_t size) { take(static_cast<std::byte*>(out), size, true); }
-
 void FramedFileReader::finish() {
-    if (checker_.joinable()) {
-        checker_.join();
-        if (!checker_damage_.empty()) throw Error(ErrorCode::corrupt, source_ + ": " + checker_damage_);
-        return;
-    }
-    // Whatever follows the last read must still be whole, undamaged frames.
-    while (true) {
-        if (frame_left_ > 0) take(nullptr, frame_left_, false);
-        if (in_frame_) end_frame();
-        if (!begin_frame()) return;
-    }
+    if (checker_.joinable()) checker_.join();
+    if (!damage_.empty()) throw Error(ErrorCode::corrupt, source_ + ": " + damage_);
 }
 
 namespace {

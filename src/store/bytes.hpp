@@ -2,7 +2,6 @@
 // format they share: [u32 body_size][u32 crc32(body)][body].
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -15,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/mapped_file.hpp"
 #include "tessera/error.hpp"
 #include "tessera/store.hpp"
 
@@ -130,46 +130,35 @@ private:
     std::string damage_;
 };
 
-// Reads the bodies of a framed file as one stream, straight from the file into the caller's
-// buffers (no whole-file copy), checking each frame's CRC as its end is reached; finish()
-// checks the last frame and that nothing but whole frames follow. A large file's CRCs are
-// checked by a second thread reading the file beside the parse (zlib's crc32 runs at ~2 GB/s,
-// a third of a cold open), and finish() waits for it. Damage throws Error(corrupt)
-// with FrameReader's messages ("<path>: checksum mismatch in frame at offset 40").
+// Reads the bodies of a framed file as one stream, copied straight from a read-only mapping of
+// the file into the caller's buffers (no whole-file buffer). A small file's frames are checked
+// (FrameReader) before the first read; a large one's by a second thread beside the parse
+// (zlib's crc32 runs at ~2 GB/s, a third of a cold open), which finish() waits for. Damage
+// throws Error(corrupt) with FrameReader's messages ("<path>: checksum mismatch in frame at
+// offset 40").
 class FramedFileReader final : public ByteSource {
 public:
-    explicit FramedFileReader(const std::filesystem::path& path);  // Errors: io
+    // Errors: not_found, io; corrupt for a damaged small file.
+    explicit FramedFileReader(const std::filesystem::path& path);
     ~FramedFileReader() override;
     FramedFileReader(const FramedFileReader&) = delete;
     FramedFileReader& operator=(const FramedFileReader&) = delete;
 
     void raw(void* out, std::size_t size) override;
     [[nodiscard]] const std::string& source() const override { return source_; }
-    [[nodiscard]] std::uint64_t remaining_bound() const override { return file_size_ - offset_; }
+    [[nodiscard]] std::uint64_t remaining_bound() const override { return file_.size() - offset_; }
+    // Errors: corrupt when any frame of the file is damaged.
     void finish();
 
 private:
-    void check_frames();  // the checker thread: every frame's CRC, into checker_damage_
-    void fill(std::byte* out, std::size_t size);  // exactly `size` file bytes, else corrupt
-    void take(std::byte* out, std::size_t size, bool keep);  // frame bodies; keep=false skips
-    void end_frame();
-    bool begin_frame();  // false at the clean end of the file
+    void check_frames();  // every frame's CRC, into damage_
 
-    int fd_ = -1;
+    core::MappedFile file_;
     std::string source_;
-    std::uint64_t file_size_ = 0;
-    std::uint64_t offset_ = 0;        // file offset of the next byte fill() returns
-    std::uint64_t frame_offset_ = 0;  // file offset of the current frame's header
-    std::uint32_t frame_left_ = 0;    // body bytes of the current frame not yet returned
-    std::uint32_t frame_crc_ = 0;     // the header's CRC
-    std::uint32_t running_crc_ = 0;
-    bool in_frame_ = false;
-    std::vector<std::byte> buffer_;
-    std::size_t buffer_pos_ = 0;
-    std::size_t buffer_fill_ = 0;
+    std::size_t offset_ = 0;      // the next unread byte of the mapping
+    std::size_t frame_left_ = 0;  // body bytes of the current frame not yet read
     std::thread checker_;
-    std::atomic<bool> stop_checker_{false};
-    std::string checker_damage_;  // written by the checker, read after join
+    std::string damage_;  // written by check_frames, read after it ends
 };
 
 // Whole-file helpers. write_file_durably writes `path.tmp`, fsyncs it, renames it over `path`

@@ -297,6 +297,7 @@ std::unique_ptr<Collection::State> Collection::State::open(const std::string& na
         state->payloads.resize(capacity);
         state->versions.resize(capacity, 0);
         state->live.resize(capacity, 0);
+        state->slot_of.reserve(count);
         for (std::uint64_t idx = 0; idx < count; ++idx) {
             const std::uint32_t slot = in.u32();
             if (slot >= capacity || state->live[slot]) {

@@ -38,13 +38,19 @@ void IdMap::rehash(std::size_t capacity) {
     }
 }
 
+// At most 3/4 full (erased entries count), so probes stay short; growth doubles.
+std::size_t IdMap::capacity_for(std::size_t count) {
+    std::size_t capacity = 16;
+    while (capacity * 3 < count * 4) capacity *= 2;
+    return capacity;
+}
+
+void IdMap::reserve(std::size_t count) {
+    if (count * 4 > table_.size() * 3) rehash(capacity_for(count));
+}
+
 bool IdMap::insert(std::uint32_t slot) {
-    // At most 3/4 full (erased entries count), so probes stay short.
-    if ((used_ + 1) * 4 > table_.size() * 3) {
-        std::size_t capacity = 16;
-        while (capacity * 3 < (size_ + 1) * 4 * 2) capacity *= 2;
-        rehash(capacity);
-    }
+    if ((used_ + 1) * 4 > table_.size() * 3) rehash(capacity_for((size_ + 1) * 2));
     const PointId& id = (*ids_)[slot];
     const std::size_t mask = table_.size() - 1;
     std::size_t target = SIZE_MAX;

@@ -29,6 +29,8 @@ public:
     // Adds `slot` under ids[slot]; false (and no change) when that id is already mapped.
     bool insert(std::uint32_t slot);
     void erase(const PointId& id);
+    // Room for `count` ids without rehashing (a checkpoint's point count, on open).
+    void reserve(std::size_t count);
     [[nodiscard]] std::size_t size() const { return size_; }
     // The mapped slots sorted by id; shared until the next insert or erase.
     [[nodiscard]] std::shared_ptr<const std::vector<std::uint32_t>> ordered() const;
@@ -39,6 +41,7 @@ private:
     static constexpr std::uint32_t kErased = UINT32_MAX - 1;
     [[nodiscard]] std::size_t home(const PointId& id) const;
     void rehash(std::size_t capacity);
+    [[nodiscard]] static std::size_t capacity_for(std::size_t count);
 
     const std::vector<PointId>* ids_;
     std::vector<std::uint32_t> table_;  // slots, kEmpty or kErased; size a power of two
