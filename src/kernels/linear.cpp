@@ -19,7 +19,6 @@
 
 #include "kernels/isa_kernels.hpp"
 #include "kernels/linear.hpp"
-#include "kernels/weight_memory.hpp"
 #include "kernels/work_buffer.hpp"
 
 namespace tessera::kernels {
@@ -28,6 +27,19 @@ using detail::GemmVariant;
 using detail::IsaKernels;
 
 namespace {
+
+struct FreeDeleter {
+    void operator()(void* ptr) const { std::free(ptr); }
+};
+
+// Zeroed, because the padding of the last panel and of K must read as zero weights.
+std::unique_ptr<std::byte, FreeDeleter> aligned_bytes(std::size_t size) {
+    const std::size_t rounded = (size + 63) / 64 * 64;
+    void* ptr = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+    if (ptr == nullptr) throw Error(ErrorCode::resource_exhausted, "Linear: cannot allocate packed weights");
+    std::memset(ptr, 0, rounded == 0 ? 64 : rounded);
+    return std::unique_ptr<std::byte, FreeDeleter>(static_cast<std::byte*>(ptr));
+}
 
 std::size_t element_bytes(Precision precision) {
     switch (precision) {
@@ -78,7 +90,7 @@ struct Linear::Impl {
     std::size_t panel_count = 0;  // out_dim padded to nr, divided by nr
     std::size_t panel_bytes = 0;
     std::size_t packed_size = 0;
-    std::shared_ptr<std::byte> packed;  // zeroed: padding reads as zero weights
+    std::unique_ptr<std::byte, FreeDeleter> packed;
     std::vector<float> bias;       // empty: none
     std::vector<float> col_scale;  // int8 only, panel_count * nr entries
     std::vector<float> col_sum;    // int8 only
@@ -111,7 +123,7 @@ Linear Linear::create(const float* weight, const float* bias, std::size_t out_di
     impl->panel_count = (out_dim + nr - 1) / nr;
     impl->panel_bytes = impl->k_groups * k_group * nr * element_bytes(precision);
     impl->packed_size = impl->panel_bytes * impl->panel_count;
-    impl->packed = allocate_weight_bytes(impl->packed_size);
+    impl->packed = aligned_bytes(impl->packed_size);
     if (bias != nullptr) impl->bias.assign(bias, bias + out_dim);
 
     // Panel layout: for each group of k_group K values, nr columns x k_group values, so that
