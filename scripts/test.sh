@@ -3,7 +3,8 @@
 #   1. installs Debian packages and the pinned npm clients the e2e tests drive,
 #   2. release build, every ctest label but `slow`,
 #   3. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer,
-#   4. the concurrency tests (label `tsan`) under ThreadSanitizer,
+#   4. the concurrency tests (label `tsan`) and the thread pool with the kernels it drives, under
+#      ThreadSanitizer,
 #   (the release pass includes a bounded libFuzzer run of the image decoders, label `fuzz`).
 # Ends with one line "tessera: N passed, M failed"; exits non-zero if anything failed.
 set -uo pipefail
@@ -55,8 +56,10 @@ else
 fi
 
 echo "==== TSan build (concurrency tests)" >&2
-if scripts/build.sh tsan tessera_store_tests tessera_store_concurrency_tests; then
+if scripts/build.sh tsan tessera_store_tests tessera_store_concurrency_tests tessera_core_tests tessera_kernels_tests; then
   TSAN_OPTIONS="halt_on_error=1" run_ctest tsan build-tsan -L tsan
+  # The spinning thread pool, alone and driving the GEMM and attention kernels.
+  TSAN_OPTIONS="halt_on_error=1" run_ctest tsan-pool build-tsan -R '^(ThreadPool|LinearTest|AttentionTest)\.'
 else
   echo "TSan build failed" >&2; failed=$((failed + 1)); status=1
 fi
