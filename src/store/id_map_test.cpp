@@ -59,7 +59,9 @@ TEST(IdMap, AgreesWithAnOrderedMap) {
         const auto got = map.find(id);
         const auto want = oracle.find(id);
         ASSERT_EQ(got.has_value(), want != oracle.end());
-        if (got) ASSERT_EQ(*got, want->second);
+        if (got) {
+            ASSERT_EQ(*got, want->second);
+        }
         ASSERT_EQ(map.size(), oracle.size());
         if (step % 4000 == 0) {
             const auto ordered = map.ordered();
