@@ -2,9 +2,13 @@
 // (fp32, bf16, int8), OpenBLAS (cblas_sgemm + a bias/GELU pass) and oneDNN (matmul primitive with
 // weights reordered once and bias + erf-GELU as post-ops), with the measured machine peak.
 //
-//   tessera-gemm-bench [--threads 2] [--seconds 0.3]
+//   tessera-gemm-bench [--threads 2] [--seconds 0.3] [--rounds 5]
 //
-// Prints one JSON object per line: shape, engine, GFLOP/s, share of measured peak.
+// Prints one JSON object per line: shape, engine, GFLOP/s (median over rounds), share of measured
+// peak. The engines of a shape take turns round by round (A B C A B C ...), each timed for
+// seconds / rounds per turn: on a shared VM a burst of foreign load then slows every engine of
+// that round instead of one engine's whole measurement (two back-to-back runs without turns
+// disagreed by up to 2x per shape).
 #include <cblas.h>
 
 #include <algorithm>
@@ -62,9 +66,11 @@ double time_call(const std::function<void()>& call, double budget_s) {
 int main(int argc, char** argv) {
     std::size_t threads = 2;
     double budget_s = 0.3;
+    int rounds = 5;
     for (int idx = 1; idx + 1 < argc; idx += 2) {
         if (std::strcmp(argv[idx], "--threads") == 0) threads = std::stoul(argv[idx + 1]);
         if (std::strcmp(argv[idx], "--seconds") == 0) budget_s = std::stod(argv[idx + 1]);
+        if (std::strcmp(argv[idx], "--rounds") == 0) rounds = std::max(1, std::stoi(argv[idx + 1]));
     }
     // Both libraries get exactly our thread count (no oversubscription next to our pool).
     setenv("OMP_NUM_THREADS", std::to_string(threads).c_str(), 1);
@@ -98,24 +104,27 @@ int main(int argc, char** argv) {
         std::vector<float> y(shape.rows * shape.out_dim);
         const double flop = 2.0 * shape.rows * shape.in_dim * shape.out_dim;
         const Activation activation = shape.gelu ? Activation::gelu_erf : Activation::none;
-        auto report = [&](const char* engine_name, double seconds, double peak_gflops) {
-            const double gflops = flop / seconds / 1e9;
-            std::printf("{\"shape\": \"%s\", \"engine\": \"%s\", \"ms\": %.3f, \"gflops\": %.1f, \"peak_share\": %.3f}\n",
-                        shape.name, engine_name, seconds * 1e3, gflops, gflops / peak_gflops);
-            std::fflush(stdout);
+        struct Contender {
+            const char* name;
+            double peak_gflops;
+            std::function<void()> call;
+            std::vector<double> seconds;  // one per round
         };
+        std::vector<Contender> contenders;
+        std::vector<Linear> linears;  // kept alive for their contenders
+        linears.reserve(3);
         for (Precision precision : {Precision::fp32, Precision::bf16, Precision::int8}) {
-            auto linear = Linear::create(w.data(), bias.data(), shape.out_dim, shape.in_dim, precision);
-            const double seconds = time_call(
-                [&] { linear.forward(x.data(), shape.rows, y.data(), activation, &pool); }, budget_s);
+            const Linear& linear = linears.emplace_back(
+                Linear::create(w.data(), bias.data(), shape.out_dim, shape.in_dim, precision));
             const char* name = precision == Precision::fp32 ? "tessera-fp32"
                                : precision == Precision::bf16 ? "tessera-bf16" : "tessera-int8";
             const double peak_gflops = precision == Precision::fp32 ? peak.fp32_gflops
                                        : precision == Precision::bf16 ? peak.bf16_gflops : peak.int8_gops;
-            report(name, seconds, peak_gflops);
+            contenders.push_back({name, peak_gflops,
+                                  [&, &linear = linear] { linear.forward(x.data(), shape.rows, y.data(), activation, &pool); }, {}});
         }
         {
-            const double seconds = time_call([&] {
+            contenders.push_back({"openblas+epilogue", peak.fp32_gflops, [&] {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(shape.rows),
                             static_cast<int>(shape.out_dim), static_cast<int>(shape.in_dim), 1.0f, x.data(),
                             static_cast<int>(shape.in_dim), w.data(), static_cast<int>(shape.in_dim), 0.0f,
@@ -127,9 +136,9 @@ int main(int argc, char** argv) {
                         tessera::kernels::apply_activation(y_row, shape.out_dim, activation);
                     }
                 }, 16);
-            }, budget_s);
-            report("openblas+epilogue", seconds, peak.fp32_gflops);
+            }, {}});
         }
+        // oneDNN's objects live in this scope, so the timing rounds run inside it.
         {
             using tag = dnnl::memory::format_tag;
             using dt = dnnl::memory::data_type;
@@ -153,12 +162,23 @@ int main(int argc, char** argv) {
             dnnl::memory bias_mem(bias_md, engine, bias.data());
             dnnl::memory dst_mem(dst_md, engine, y.data());
             dnnl::matmul matmul(pd);
-            const double seconds = time_call([&] {
+            contenders.push_back({"onednn-matmul+postops", peak.fp32_gflops, [&] {
                 matmul.execute(stream, {{DNNL_ARG_SRC, src_mem}, {DNNL_ARG_WEIGHTS, wei_mem},
                                         {DNNL_ARG_BIAS, bias_mem}, {DNNL_ARG_DST, dst_mem}});
                 stream.wait();
-            }, budget_s);
-            report("onednn-matmul+postops", seconds, peak.fp32_gflops);
+            }, {}});
+
+            for (int round = 0; round < rounds; ++round) {
+                for (Contender& contender : contenders) contender.seconds.push_back(time_call(contender.call, budget_s / rounds));
+            }
+            for (Contender& contender : contenders) {
+                std::sort(contender.seconds.begin(), contender.seconds.end());
+                const double seconds = contender.seconds[contender.seconds.size() / 2];
+                const double gflops = flop / seconds / 1e9;
+                std::printf("{\"shape\": \"%s\", \"engine\": \"%s\", \"ms\": %.3f, \"gflops\": %.1f, \"peak_share\": %.3f, \"rounds\": %d}\n",
+                            shape.name, contender.name, seconds * 1e3, gflops, gflops / contender.peak_gflops, rounds);
+                std::fflush(stdout);
+            }
         }
     }
     return 0;
