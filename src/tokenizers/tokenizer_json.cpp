@@ -45,11 +45,7 @@ public:
         return true;
     }
     bool end_object() override {
-        if (packing_) {
-            packing_ = false;
-            std::memcpy(packed_.data(), &packed_count_, sizeof(packed_count_));
-            return put(Json::binary(std::move(packed_)));
-        }
+        if (packing_) return put(Json::binary(take_packed()));
         stack_.pop_back();
         return true;
     }
@@ -77,12 +73,18 @@ private:
     // A value inside the packed vocab that is not an id: the entries so far become an ordinary
     // object again and the rest of the vocab is built as a DOM (so the reader reports the error).
     void unpack() {
-        packing_ = false;
-        std::memcpy(packed_.data(), &packed_count_, sizeof(packed_count_));
+        const PackedVocab packed = take_packed();
         Json vocab = Json::object();
-        for_each_packed_vocab_entry(packed_, [&](std::string_view token, std::int32_t id) { vocab[std::string(token)] = id; });
+        for_each_packed_vocab_entry(packed, [&](std::string_view token, std::int32_t id) { vocab[std::string(token)] = id; });
         (void)open(std::move(vocab));
         stack_.back().key = std::move(pending_key_);
+    }
+
+    // Ends packing: the buffer with its entry count written in front.
+    PackedVocab take_packed() {
+        packing_ = false;
+        std::memcpy(packed_.data(), &packed_count_, sizeof(packed_count_));
+        return std::move(packed_);
     }
 
     bool pack(std::int32_t id) {
@@ -125,7 +127,7 @@ private:
 
     std::vector<Frame> stack_;
     bool packing_ = false;
-    binary_t::container_type packed_;
+    PackedVocab packed_;
     std::uint32_t packed_count_ = 0;
     std::string pending_key_;
 };

@@ -22,14 +22,17 @@ namespace tessera::tokenizers {
 nlohmann::json parse_tokenizer_json(std::string_view text, const std::string& origin);
 
 // Packed layout: u32 entry count, then per entry u32 token length, the token's bytes, i32 id.
-inline std::uint32_t packed_vocab_size(const nlohmann::json::binary_t& packed) {
+// (A json binary_t is one of these containers.)
+using PackedVocab = nlohmann::json::binary_t::container_type;
+
+inline std::uint32_t packed_vocab_size(const PackedVocab& packed) {
     std::uint32_t count = 0;
     if (packed.size() >= sizeof(count)) std::memcpy(&count, packed.data(), sizeof(count));
     return count;
 }
 
 template <typename Visit>
-void for_each_packed_vocab_entry(const nlohmann::json::binary_t& packed, const Visit& visit) {
+void for_each_packed_vocab_entry(const PackedVocab& packed, const Visit& visit) {
     const auto* bytes = packed.data();
     std::size_t pos = sizeof(std::uint32_t);
     for (std::uint32_t idx = 0, count = packed_vocab_size(packed); idx < count; ++idx) {
