@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <span>
 #include <string>
@@ -34,15 +35,28 @@ struct ModelLoadOptions {
 };
 
 // Builds layers [0, count) with make_layer(layer_idx), across the pool when there is one:
-// repacking weights is most of a model's load time, and the layers are independent.
+// repacking weights is most of a model's load time, and the layers are independent. A bad
+// model reports the error of its first bad layer, as a serial build would, whichever thread
+// found one first.
 template <typename Layer, typename MakeLayer>
 std::vector<Layer> build_layers(std::size_t count, core::ThreadPool* pool, const MakeLayer& make_layer) {
     std::vector<Layer> layers(count);
+    std::vector<std::exception_ptr> errors(count);
     auto build = [&](std::size_t begin, std::size_t end) {
-        for (std::size_t layer_idx = begin; layer_idx < end; ++layer_idx) layers[layer_idx] = make_layer(layer_idx);
+        for (std::size_t layer_idx = begin; layer_idx < end; ++layer_idx) {
+            try {
+                layers[layer_idx] = make_layer(layer_idx);
+            } catch (...) {
+                errors[layer_idx] = std::current_exception();
+                return;  // the layers after it in this chunk cannot report an earlier error
+            }
+        }
     };
     if (pool != nullptr) pool->parallel_for(count, build);
     else build(0, count);
+    for (const auto& error : errors) {
+        if (error) std::rethrow_exception(error);
+    }
     return layers;
 }
 
