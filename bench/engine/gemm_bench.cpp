@@ -21,6 +21,7 @@
 #include <functional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/thread_pool.hpp"
@@ -67,7 +68,10 @@ int main(int argc, char** argv) {
     std::size_t threads = 2;
     double budget_s = 0.3;
     int rounds = 5;
+    std::string shape_filter, engine_filter;  // substrings; empty: all
     for (int idx = 1; idx + 1 < argc; idx += 2) {
+        if (std::strcmp(argv[idx], "--shape") == 0) shape_filter = argv[idx + 1];
+        if (std::strcmp(argv[idx], "--engine") == 0) engine_filter = argv[idx + 1];
         if (std::strcmp(argv[idx], "--threads") == 0) threads = std::stoul(argv[idx + 1]);
         if (std::strcmp(argv[idx], "--seconds") == 0) budget_s = std::stod(argv[idx + 1]);
         if (std::strcmp(argv[idx], "--rounds") == 0) rounds = std::max(1, std::stoi(argv[idx + 1]));
@@ -97,6 +101,7 @@ int main(int argc, char** argv) {
     std::mt19937 rng(1);
     std::normal_distribution<float> dist(0.0f, 1.0f);
     for (const Shape& shape : shapes) {
+        if (std::string_view(shape.name).find(shape_filter) == std::string_view::npos) continue;
         std::vector<float> x(shape.rows * shape.in_dim), w(shape.out_dim * shape.in_dim), bias(shape.out_dim);
         for (float& value : x) value = dist(rng);
         for (float& value : w) value = dist(rng) * 0.05f;
@@ -168,6 +173,9 @@ int main(int argc, char** argv) {
                 stream.wait();
             }, {}});
 
+            std::erase_if(contenders, [&](const Contender& contender) {
+                return std::string_view(contender.name).find(engine_filter) == std::string_view::npos;
+            });
             for (int round = 0; round < rounds; ++round) {
                 for (Contender& contender : contenders) contender.seconds.push_back(time_call(contender.call, budget_s / rounds));
             }

@@ -10,12 +10,11 @@
 #include <vector>
 
 #include "core/cpu_features.hpp"
+#include "kernels/isa_kernels.hpp"
 
 namespace tessera::bench {
 
 namespace detail {
-double fma_f32_loop_avx512(std::size_t iterations);
-double dot_bf16_loop_avx512(std::size_t iterations);
 double dot_int8_loop_avx512(std::size_t iterations);
 double fma_f32_loop_avx2(std::size_t iterations);
 double dot_int8_loop_avx2(std::size_t iterations);
@@ -49,8 +48,8 @@ PeakFlops measure_peak(std::size_t threads) {
     PeakFlops peak;
     if (cpu.avx512f && cpu.avx512_bf16 && cpu.avx512_vnni) {
         peak.isa = "avx512";
-        peak.fp32_gflops = measure(&detail::fma_f32_loop_avx512, threads);
-        peak.bf16_gflops = measure(&detail::dot_bf16_loop_avx512, threads);
+        peak.fp32_gflops = measure(&kernels::detail::fma_f32_loop_avx512, threads);
+        peak.bf16_gflops = measure(&kernels::detail::dot_bf16_loop_avx512, threads);
         peak.int8_gops = measure(&detail::dot_int8_loop_avx512, threads);
     } else if (cpu.avx2 && cpu.fma) {
         peak.isa = "avx2";

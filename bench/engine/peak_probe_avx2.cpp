@@ -6,7 +6,7 @@
 
 #include <cstddef>
 
-#include "peak_loops.hpp"
+#include "kernels/peak_loops.hpp"
 
 namespace tessera::bench::detail {
 

@@ -87,6 +87,21 @@ const IsaKernels& avx512_kernels();
 // Provided by avx512/gemm_bf16.cpp and avx512/gemm_int8.cpp (need AVX512_BF16 / AVX512_VNNI).
 GemmVariant avx512_bf16_gemm();
 GemmVariant avx512_vnni_gemm();
+// bf16 weights widened to fp32 FMAs (avx512/kernels_avx512.cpp): needs AVX-512F only.
+GemmVariant avx512_bf16_widen_gemm();
+
+// Which AVX-512 bf16 GEMM runs: vdpbf16ps ("dot", 2 products per lane) where it measures at
+// least 1.2x the FLOP/s of fp32 FMAs (Zen 4 issues it as fast as an FMA: 2x), else bf16 weights
+// widened onto fp32 FMAs ("widen": the Xeon of 2026-12-04 ran vdpbf16ps at 0.47x the FMA FLOP/s). `automatic` measures
+// (register-only loops, ~1 ms, once) unless TESSERA_BF16_KERNEL=dot|widen says; tests force each.
+enum class Bf16Kernel { automatic, dot, widen };
+void set_bf16_kernel_override(Bf16Kernel kernel);
+Bf16Kernel chosen_bf16_kernel();  // dot or widen, as isa_kernels(avx512) uses it
+
+// Register-only loops (avx512/rate_probe.cpp, AVX-512F / AVX512_BF16): the operations done in
+// `iterations` rounds of 12 independent chains. Also the bench's peak probe.
+double fma_f32_loop_avx512(std::size_t iterations);
+double dot_bf16_loop_avx512(std::size_t iterations);
 
 // The table for `level`; bf16/int8 entries are already resolved to the best available variant.
 const IsaKernels& isa_kernels(core::IsaLevel level);

@@ -13,6 +13,8 @@ namespace tessera::kernels {
 namespace {
 
 using testing::available_isa_levels;
+using testing::Bf16KernelScope;
+using testing::isa_variants;
 using testing::IsaScope;
 using testing::random_floats;
 
@@ -77,8 +79,9 @@ const Case kCases[] = {
 };
 
 void check_precision(Precision precision, double tolerance_scale) {
-    for (const auto level : available_isa_levels()) {
+    for (const auto& [level, bf16_kernel] : isa_variants(precision)) {
         IsaScope scope(level);
+        Bf16KernelScope bf16_scope(bf16_kernel);
         core::ThreadPool pool(2);
         std::uint32_t seed = 1;
         for (const Case& c : kCases) {
@@ -116,7 +119,7 @@ void check_precision(Precision precision, double tolerance_scale) {
                                          ? tolerance_scale * 127.0 / detail::active_kernels().gemm_int8.weight_max
                                          : tolerance_scale;
             EXPECT_LT(max_err, tolerance)
-                << "isa " << testing::isa_name(level) << " shape " << c.rows << "x" << c.in_dim
+                << "isa " << testing::isa_name(level) << " kernel " << detail::active_kernels().gemm_bf16.name << " shape " << c.rows << "x" << c.in_dim
                 << "->" << c.out_dim;
         }
     }

@@ -122,29 +122,16 @@ void gemm_int8_rows(const char* a, std::size_t a_stride_bytes, const std::int8_t
 #undef TESSERA_STORE_ROW
 #undef TESSERA_TILE_ROWS
 
-// Run-time row count -> compile-time tile height.
-template <typename Body>
-void dispatch_rows(std::size_t rows, Body&& body) {
-    switch (rows) {
-        case 6: return body.template operator()<6>();
-        case 5: return body.template operator()<5>();
-        case 4: return body.template operator()<4>();
-        case 3: return body.template operator()<3>();
-        case 2: return body.template operator()<2>();
-        default: return body.template operator()<1>();
-    }
-}
-
 void gemm_f32_6x16(const void* a, std::size_t a_stride_bytes, std::size_t rows, const void* b_panel,
                    std::size_t k_groups, float* tile, const Int8Epilogue* /*epilogue*/) {
-    dispatch_rows(rows, [&]<int M>() {
+    dispatch_rows<6>(rows, [&]<int M>() {
         gemm_f32_rows<M>(static_cast<const char*>(a), a_stride_bytes, static_cast<const float*>(b_panel), k_groups, tile);
     });
 }
 
 void gemm_bf16w_6x16(const void* a, std::size_t a_stride_bytes, std::size_t rows, const void* b_panel,
                      std::size_t k_groups, float* tile, const Int8Epilogue* /*epilogue*/) {
-    dispatch_rows(rows, [&]<int M>() {
+    dispatch_rows<6>(rows, [&]<int M>() {
         gemm_bf16w_rows<M>(static_cast<const char*>(a), a_stride_bytes, static_cast<const std::uint16_t*>(b_panel),
                            k_groups, tile);
     });
@@ -152,7 +139,7 @@ void gemm_bf16w_6x16(const void* a, std::size_t a_stride_bytes, std::size_t rows
 
 void gemm_int8_6x16(const void* a, std::size_t a_stride_bytes, std::size_t rows, const void* b_panel,
                     std::size_t k_groups, float* tile, const Int8Epilogue* epilogue) {
-    dispatch_rows(rows, [&]<int M>() {
+    dispatch_rows<6>(rows, [&]<int M>() {
         gemm_int8_rows<M>(static_cast<const char*>(a), a_stride_bytes, static_cast<const std::int8_t*>(b_panel),
                           k_groups, tile, *epilogue);
     });
@@ -253,24 +240,21 @@ void attention_softmax_avx2(float* scores, std::size_t row_count, std::size_t ro
     }
 }
 
-// Whole 16-column tiles with no activation or erf-GELU (what BERT runs) go eight lanes at a time;
-// everything else takes the portable epilogue.
+// Whole tiles (any multiple of 8 columns: the AVX2 16-wide and the AVX-512 32-wide panels) with
+// no activation or erf-GELU (what BERT runs) go eight lanes at a time; everything else takes the
+// portable epilogue.
 void finish_tile_avx2(const float* tile, std::size_t tile_stride, std::size_t rows, std::size_t cols,
                       const float* bias, Activation activation, float* y, std::size_t y_stride) {
-    if (cols != 16 || (activation != Activation::none && activation != Activation::gelu_erf)) {
+    if (cols % 8 != 0 || (activation != Activation::none && activation != Activation::gelu_erf)) {
         return finish_tile_impl<16>(tile, tile_stride, rows, cols, bias, activation, y, y_stride);
     }
-    const __m256 bias0 = bias != nullptr ? _mm256_loadu_ps(bias) : _mm256_setzero_ps();
-    const __m256 bias1 = bias != nullptr ? _mm256_loadu_ps(bias + 8) : _mm256_setzero_ps();
-    for (std::size_t row = 0; row < rows; ++row) {
-        __m256 v0 = _mm256_add_ps(_mm256_load_ps(tile + row * tile_stride), bias0);
-        __m256 v1 = _mm256_add_ps(_mm256_load_ps(tile + row * tile_stride + 8), bias1);
-        if (activation == Activation::gelu_erf) {
-            v0 = gelu_erf8(v0);
-            v1 = gelu_erf8(v1);
+    for (std::size_t col = 0; col < cols; col += 8) {
+        const __m256 bias8 = bias != nullptr ? _mm256_loadu_ps(bias + col) : _mm256_setzero_ps();
+        for (std::size_t row = 0; row < rows; ++row) {
+            __m256 value = _mm256_add_ps(_mm256_load_ps(tile + row * tile_stride + col), bias8);
+            if (activation == Activation::gelu_erf) value = gelu_erf8(value);
+            _mm256_storeu_ps(y + row * y_stride + col, value);
         }
-        _mm256_storeu_ps(y + row * y_stride, v0);
-        _mm256_storeu_ps(y + row * y_stride + 8, v1);
     }
 }
 

@@ -39,22 +39,10 @@ void gemm_bf16_12x32_rows(const char* a, std::size_t a_stride_bytes, const std::
 void gemm_bf16_12x32(const void* a, std::size_t a_stride_bytes, std::size_t rows,
                      const void* b_panel, std::size_t k_groups, float* tile,
                      const Int8Epilogue* /*epilogue*/) {
-    const auto* a_bytes = static_cast<const char*>(a);
-    const auto* b = static_cast<const std::uint16_t*>(b_panel);
-    switch (rows) {
-        case 12: return gemm_bf16_12x32_rows<12>(a_bytes, a_stride_bytes, b, k_groups, tile);
-        case 11: return gemm_bf16_12x32_rows<11>(a_bytes, a_stride_bytes, b, k_groups, tile);
-        case 10: return gemm_bf16_12x32_rows<10>(a_bytes, a_stride_bytes, b, k_groups, tile);
-        case 9: return gemm_bf16_12x32_rows<9>(a_bytes, a_stride_bytes, b, k_groups, tile);
-        case 8: return gemm_bf16_12x32_rows<8>(a_bytes, a_stride_bytes, b, k_groups, tile);
-        case 7: return gemm_bf16_12x32_rows<7>(a_bytes, a_stride_bytes, b, k_groups, tile);
-        case 6: return gemm_bf16_12x32_rows<6>(a_bytes, a_stride_bytes, b, k_groups, tile);
-        case 5: return gemm_bf16_12x32_rows<5>(a_bytes, a_stride_bytes, b, k_groups, tile);
-        case 4: return gemm_bf16_12x32_rows<4>(a_bytes, a_stride_bytes, b, k_groups, tile);
-        case 3: return gemm_bf16_12x32_rows<3>(a_bytes, a_stride_bytes, b, k_groups, tile);
-        case 2: return gemm_bf16_12x32_rows<2>(a_bytes, a_stride_bytes, b, k_groups, tile);
-        default: return gemm_bf16_12x32_rows<1>(a_bytes, a_stride_bytes, b, k_groups, tile);
-    }
+    dispatch_rows<12>(rows, [&]<int M>() {
+        gemm_bf16_12x32_rows<M>(static_cast<const char*>(a), a_stride_bytes,
+                                static_cast<const std::uint16_t*>(b_panel), k_groups, tile);
+    });
 }
 
 }  // namespace

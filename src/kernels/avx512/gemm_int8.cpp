@@ -68,22 +68,10 @@ void gemm_int8_12x32_rows(const char* a, std::size_t a_stride_bytes, const std::
 void gemm_int8_12x32(const void* a, std::size_t a_stride_bytes, std::size_t rows,
                      const void* b_panel, std::size_t k_groups, float* tile,
                      const Int8Epilogue* epilogue) {
-    const auto* a_bytes = static_cast<const char*>(a);
-    const auto* b = static_cast<const std::int8_t*>(b_panel);
-    switch (rows) {
-        case 12: return gemm_int8_12x32_rows<12>(a_bytes, a_stride_bytes, b, k_groups, tile, *epilogue);
-        case 11: return gemm_int8_12x32_rows<11>(a_bytes, a_stride_bytes, b, k_groups, tile, *epilogue);
-        case 10: return gemm_int8_12x32_rows<10>(a_bytes, a_stride_bytes, b, k_groups, tile, *epilogue);
-        case 9: return gemm_int8_12x32_rows<9>(a_bytes, a_stride_bytes, b, k_groups, tile, *epilogue);
-        case 8: return gemm_int8_12x32_rows<8>(a_bytes, a_stride_bytes, b, k_groups, tile, *epilogue);
-        case 7: return gemm_int8_12x32_rows<7>(a_bytes, a_stride_bytes, b, k_groups, tile, *epilogue);
-        case 6: return gemm_int8_12x32_rows<6>(a_bytes, a_stride_bytes, b, k_groups, tile, *epilogue);
-        case 5: return gemm_int8_12x32_rows<5>(a_bytes, a_stride_bytes, b, k_groups, tile, *epilogue);
-        case 4: return gemm_int8_12x32_rows<4>(a_bytes, a_stride_bytes, b, k_groups, tile, *epilogue);
-        case 3: return gemm_int8_12x32_rows<3>(a_bytes, a_stride_bytes, b, k_groups, tile, *epilogue);
-        case 2: return gemm_int8_12x32_rows<2>(a_bytes, a_stride_bytes, b, k_groups, tile, *epilogue);
-        default: return gemm_int8_12x32_rows<1>(a_bytes, a_stride_bytes, b, k_groups, tile, *epilogue);
-    }
+    dispatch_rows<12>(rows, [&]<int M>() {
+        gemm_int8_12x32_rows<M>(static_cast<const char*>(a), a_stride_bytes,
+                                static_cast<const std::int8_t*>(b_panel), k_groups, tile, *epilogue);
+    });
 }
 
 }  // namespace

@@ -17,6 +17,18 @@
 namespace tessera::kernels::detail {
 namespace {
 
+// Run-time tile height (rows of A, 1..MaxRows) -> the compile-time M of a micro-kernel body:
+//   dispatch_rows<12>(rows, [&]<int M>() { kernel_rows<M>(...); });
+template <int MaxRows, typename Body>
+void dispatch_rows(std::size_t rows, Body&& body) {
+    if constexpr (MaxRows == 1) {
+        return body.template operator()<1>();
+    } else {
+        if (rows >= static_cast<std::size_t>(MaxRows)) return body.template operator()<MaxRows>();
+        return dispatch_rows<MaxRows - 1>(rows, body);
+    }
+}
+
 inline float bf16_to_float(std::uint16_t value) {
     return std::bit_cast<float>(static_cast<std::uint32_t>(value) << 16);
 }

@@ -1,6 +1,6 @@
-// The register-only loop shared by the per-ISA peak probes (peak_probe_avx2.cpp,
-// peak_probe_avx512.cpp): 12 independent accumulator chains in named registers hide the
-// multiply-add latency (4-5 cycles) on two pipes; an empty asm per iteration keeps the compiler
+// The register-only loop shared by the peak probes (bench/engine/peak_probe_*.cpp) and the
+// kernels' own rate probe (avx512/rate_probe.cpp): 12 independent accumulator chains in named
+// registers hide the multiply-add latency (4-5 cycles) on two pipes; an empty asm per iteration keeps the compiler
 // from folding the loop. Returns the operation count (FLOP or int ops) of `iterations` rounds.
 #pragma once
 
