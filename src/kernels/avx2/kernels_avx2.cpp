@@ -284,11 +284,7 @@ void quantize_u8_rows_avx2(const float* x, std::size_t x_stride, std::size_t row
             const __m128i words = _mm_packus_epi32(_mm256_castsi256_si128(codes), _mm256_extracti128_si256(codes, 1));
             _mm_storel_epi64(reinterpret_cast<__m128i*>(out_row + col), _mm_packus_epi16(words, words));
         }
-        for (std::size_t col = whole; col < k; ++col) {
-            const float code = std::min(255.0f, std::max(0.0f, std::nearbyint(x_row[col] * inv_scale) + row_zero));
-            out_row[col] = static_cast<std::uint8_t>(code);
-        }
-        for (std::size_t col = k; col < k_padded; ++col) out_row[col] = static_cast<std::uint8_t>(row_zero);
+        quantize_u8_tail(x_row, whole, k, k_padded, range, out_row);
         scale[row] = row_scale;
         zero[row] = row_zero;
     }

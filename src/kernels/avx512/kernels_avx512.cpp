@@ -114,6 +114,36 @@ void gemm_f32_12x32(const void* a, std::size_t a_stride_bytes, std::size_t rows,
     });
 }
 
+// As quantize_u8_rows_impl (same range, zero point and round-half-even codes), sixteen at a time;
+// vpmovusdb narrows the codes to bytes. (AVX2's eight-wide version was 9% of MiniLM-L6 int8.)
+void quantize_u8_rows_avx512(const float* x, std::size_t x_stride, std::size_t row_count, std::size_t k,
+                             std::size_t k_padded, std::uint8_t* out, float* scale, float* zero) {
+    for (std::size_t row = 0; row < row_count; ++row) {
+        const float* x_row = x + row * x_stride;
+        std::uint8_t* out_row = out + row * k_padded;
+        const std::size_t whole = k / 16 * 16;
+        __m512 lo16 = _mm512_setzero_ps(), hi16 = _mm512_setzero_ps();  // the range includes 0
+        for (std::size_t col = 0; col < whole; col += 16) {
+            const __m512 value = _mm512_loadu_ps(x_row + col);
+            lo16 = _mm512_min_ps(lo16, value);
+            hi16 = _mm512_max_ps(hi16, value);
+        }
+        float lo = _mm512_reduce_min_ps(lo16), hi = _mm512_reduce_max_ps(hi16);
+        for (std::size_t col = whole; col < k; ++col) lo = std::min(lo, x_row[col]), hi = std::max(hi, x_row[col]);
+        const U8Range range = u8_range(lo, hi);
+        const __m512 inv16 = _mm512_set1_ps(range.inv_scale), zero16 = _mm512_set1_ps(range.zero);
+        for (std::size_t col = 0; col < whole; col += 16) {
+            __m512 code = _mm512_roundscale_ps(_mm512_mul_ps(_mm512_loadu_ps(x_row + col), inv16),
+                                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            code = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(code, zero16), _mm512_setzero_ps()), _mm512_set1_ps(255.0f));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(out_row + col), _mm512_cvtusepi32_epi8(_mm512_cvtps_epi32(code)));
+        }
+        quantize_u8_tail(x_row, whole, k, k_padded, range, out_row);
+        scale[row] = range.scale;
+        zero[row] = range.zero;
+    }
+}
+
 }  // namespace
 
 const IsaKernels& avx512_kernels() {
@@ -121,10 +151,11 @@ const IsaKernels& avx512_kernels() {
         IsaKernels result = portable_table("avx512");
         result.gemm_f32 = {"avx512_f32_12x32", 12, 32, 1, &gemm_f32_12x32};
         // GCC 12 leaves the portable element-wise loops scalar (perf, MiniLM-L6 int8: quantisation
-        // 7.6%, epilogue 7.1%, attention softmax 5.3%), so take AVX2's hand-vectorised ones.
+        // 7.6%, epilogue 7.1%, attention softmax 5.3%), so take AVX2's hand-vectorised ones (and
+        // a sixteen-wide quantisation).
         const IsaKernels& avx2 = avx2_kernels();
         result.finish_tile = avx2.finish_tile;
-        result.quantize_u8_rows = avx2.quantize_u8_rows;
+        result.quantize_u8_rows = &quantize_u8_rows_avx512;
         result.attention_softmax = avx2.attention_softmax;
         return result;
     }();

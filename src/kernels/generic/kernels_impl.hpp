@@ -243,6 +243,17 @@ inline U8Range u8_range(float lo, float hi) {
     return {scale, inv_scale, std::min(255.0f, std::max(0.0f, std::nearbyint(-lo * inv_scale)))};
 }
 
+// The scalar end of a vectorised row quantisation: codes for columns [begin, k), then the zero
+// point for the K padding (so padded columns contribute nothing after the zero-point correction).
+inline void quantize_u8_tail(const float* x_row, std::size_t begin, std::size_t k, std::size_t k_padded,
+                             const U8Range& range, std::uint8_t* out_row) {
+    for (std::size_t col = begin; col < k; ++col) {
+        const float code = std::min(255.0f, std::max(0.0f, std::nearbyint(x_row[col] * range.inv_scale) + range.zero));
+        out_row[col] = static_cast<std::uint8_t>(code);
+    }
+    for (std::size_t col = k; col < k_padded; ++col) out_row[col] = static_cast<std::uint8_t>(range.zero);
+}
+
 void quantize_u8_rows_impl(const float* x, std::size_t x_stride, std::size_t row_count,
                            std::size_t k, std::size_t k_padded, std::uint8_t* out, float* scale,
                            float* zero) {
