@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstddef>
@@ -41,18 +42,30 @@ inline std::uint16_t float_to_bf16(float value) {
 
 // ---- GEMM micro-kernels (portable) -------------------------------------------------------------
 
+// A row pointers for a tile of `rows` (<= MR) rows, rows past the tile clamped to its last one,
+// as the hand-written kernels do: GCC's vectorised body of these loops loads A for rows beyond
+// `rows` (valgrind saw the bf16 one read past the end of its activation buffer), so every row
+// pointer it can form must be one of the tile's own.
+template <std::size_t MR>
+std::array<const char*, MR> tile_rows(const void* a_bytes, std::size_t a_stride_bytes, std::size_t rows) {
+    std::array<const char*, MR> result{};
+    for (std::size_t row = 0; row < MR; ++row) {
+        result[row] = static_cast<const char*>(a_bytes) + std::min(row, rows - 1) * a_stride_bytes;
+    }
+    return result;
+}
+
 template <std::size_t MR, std::size_t NR>
 void gemm_f32_portable(const void* a_bytes, std::size_t a_stride_bytes, std::size_t rows,
                        const void* b_panel, std::size_t k_groups, float* tile,
                        const Int8Epilogue* /*epilogue*/) {
-    const auto* a_base = static_cast<const char*>(a_bytes);
+    const auto a_rows = tile_rows<MR>(a_bytes, a_stride_bytes, rows);
     const auto* b = static_cast<const float*>(b_panel);
     float acc[MR][NR] = {};
     for (std::size_t k_idx = 0; k_idx < k_groups; ++k_idx) {
         const float* b_row = b + k_idx * NR;
         for (std::size_t row = 0; row < rows; ++row) {
-            const float a_value =
-                reinterpret_cast<const float*>(a_base + row * a_stride_bytes)[k_idx];
+            const float a_value = reinterpret_cast<const float*>(a_rows[row])[k_idx];
             for (std::size_t col = 0; col < NR; ++col) acc[row][col] += a_value * b_row[col];
         }
     }
@@ -63,7 +76,7 @@ template <std::size_t MR, std::size_t NR>
 void gemm_bf16_portable(const void* a_bytes, std::size_t a_stride_bytes, std::size_t rows,
                         const void* b_panel, std::size_t k_groups, float* tile,
                         const Int8Epilogue* /*epilogue*/) {
-    const auto* a_base = static_cast<const char*>(a_bytes);
+    const auto a_rows = tile_rows<MR>(a_bytes, a_stride_bytes, rows);
     const auto* b = static_cast<const std::uint16_t*>(b_panel);
     float acc[MR][NR] = {};
     for (std::size_t group = 0; group < k_groups; ++group) {
@@ -74,7 +87,7 @@ void gemm_bf16_portable(const void* a_bytes, std::size_t a_stride_bytes, std::si
             b1[col] = bf16_to_float(b_group[2 * col + 1]);
         }
         for (std::size_t row = 0; row < rows; ++row) {
-            const auto* a_row = reinterpret_cast<const std::uint16_t*>(a_base + row * a_stride_bytes);
+            const auto* a_row = reinterpret_cast<const std::uint16_t*>(a_rows[row]);
             const float a0 = bf16_to_float(a_row[2 * group]);
             const float a1 = bf16_to_float(a_row[2 * group + 1]);
             for (std::size_t col = 0; col < NR; ++col) acc[row][col] += a0 * b0[col] + a1 * b1[col];
@@ -87,13 +100,13 @@ template <std::size_t MR, std::size_t NR>
 void gemm_int8_portable(const void* a_bytes, std::size_t a_stride_bytes, std::size_t rows,
                         const void* b_panel, std::size_t k_groups, float* tile,
                         const Int8Epilogue* epilogue) {
-    const auto* a_base = static_cast<const char*>(a_bytes);
+    const auto a_rows = tile_rows<MR>(a_bytes, a_stride_bytes, rows);
     const auto* b = static_cast<const std::int8_t*>(b_panel);
     std::int32_t acc[MR][NR] = {};
     for (std::size_t group = 0; group < k_groups; ++group) {
         const std::int8_t* b_group = b + group * NR * 4;
         for (std::size_t row = 0; row < rows; ++row) {
-            const auto* a_row = reinterpret_cast<const std::uint8_t*>(a_base + row * a_stride_bytes) + 4 * group;
+            const auto* a_row = reinterpret_cast<const std::uint8_t*>(a_rows[row]) + 4 * group;
             for (std::size_t col = 0; col < NR; ++col) {
                 const std::int8_t* w = b_group + 4 * col;
                 acc[row][col] += a_row[0] * w[0] + a_row[1] * w[1] + a_row[2] * w[2] + a_row[3] * w[3];
