@@ -23,6 +23,12 @@ struct Int8Epilogue {
     const float* row_zero = nullptr;   // per A row: the u8 zero point, as float
     const float* col_scale = nullptr;  // per column of the panel (nr entries)
     const float* col_sum = nullptr;    // per column: sum of the int8 weights, as float
+    // Kernels with GemmVariant::stores_output only: when `y` is set (a whole panel, no
+    // activation), they add `bias` (may be null) and store the rows to y (row stride y_stride)
+    // themselves instead of filling the tile, which saves the epilogue's pass over the tile.
+    const float* bias = nullptr;
+    float* y = nullptr;
+    std::size_t y_stride = 0;
 };
 
 // A GEMM micro-kernel: tile[r, c] = sum_k A[r, k] * B[k, c] for r < rows (<= mr), c < nr.
@@ -47,6 +53,7 @@ struct GemmVariant {
     // int8 only: weights are quantised symmetrically to [-weight_max, weight_max] per channel
     // (127; 63 where the kernel's products must fit 16 bits, see avx2/kernels_avx2.cpp).
     int weight_max = 127;
+    bool stores_output = false;  // honours Int8Epilogue::y (see there)
 };
 
 struct IsaKernels {

@@ -258,6 +258,8 @@ void Linear::forward(const float* x, std::size_t row_count, float* y, Activation
     const std::size_t task_count = row_blocks * impl.panel_count;
     const auto* a_bytes = static_cast<const std::byte*>(a);
 
+    // int8 kernels that finish their own tiles (VNNI): whole panels without an activation.
+    const bool stores_output = gemm.stores_output && activation == Activation::none;
     auto body = [&](std::size_t task_begin, std::size_t task_end) {
         alignas(64) float tile[16 * 64];
         for (std::size_t task = task_begin; task < task_end; ++task) {
@@ -281,10 +283,18 @@ void Linear::forward(const float* x, std::size_t row_count, float* y, Activation
                     epilogue = {row_scale + row, row_zero + row, impl.col_scale.data() + col_begin,
                                 impl.col_sum.data() + col_begin};
                 }
+                const bool kernel_stores = stores_output && cols == nr;
+                if (kernel_stores) {
+                    epilogue.bias = bias;
+                    epilogue.y = y + row * y_stride + col_begin;
+                    epilogue.y_stride = y_stride;
+                }
                 gemm.kernel(a_bytes + row * a_stride_bytes, a_stride_bytes, rows,
                             impl.panel(panel_idx), impl.k_groups, tile, &epilogue);
-                isa.finish_tile(tile, nr, rows, cols, bias, activation, y + row * y_stride + col_begin,
-                                y_stride);
+                if (!kernel_stores) {
+                    isa.finish_tile(tile, nr, rows, cols, bias, activation, y + row * y_stride + col_begin,
+                                    y_stride);
+                }
             }
         }
     };

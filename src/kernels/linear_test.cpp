@@ -75,7 +75,7 @@ const Case kCases[] = {
     {13, 384, 100, true, Activation::gelu_erf}, {37, 65, 33, true, Activation::gelu_tanh},
     {16, 384, 384, true, Activation::none},     {29, 128, 512, true, Activation::quick_gelu},
     {50, 96, 70, false, Activation::silu},      {24, 33, 64, true, Activation::tanh},
-    {130, 384, 1536, true, Activation::gelu_erf},
+    {130, 384, 1536, true, Activation::gelu_erf}, {20, 64, 64, false, Activation::none},
 };
 
 void check_precision(Precision precision, double tolerance_scale) {

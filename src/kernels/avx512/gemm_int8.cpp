@@ -52,19 +52,27 @@ void gemm_int8_12x32_rows(const char* a, std::size_t a_stride_bytes, const std::
         TESSERA_TILE_ROWS(TESSERA_STEP)
 #undef TESSERA_STEP
     }
-    // int32 sums -> floats in registers: row_scale * col_scale * (sum - row_zero * col_sum).
+    // int32 sums -> floats in registers: row_scale * col_scale * (sum - row_zero * col_sum), then
+    // either into the tile or, with epilogue.y set, + bias straight into the output rows.
     const __m512 col_scale0 = _mm512_loadu_ps(epilogue.col_scale);
     const __m512 col_scale1 = _mm512_loadu_ps(epilogue.col_scale + 16);
     const __m512 col_sum0 = _mm512_loadu_ps(epilogue.col_sum);
     const __m512 col_sum1 = _mm512_loadu_ps(epilogue.col_sum + 16);
-#define TESSERA_FINISH_ROW(r)                                                                          \
-    if constexpr (r < M) {                                                                             \
-        const __m512 zero = _mm512_set1_ps(epilogue.row_zero[r]);                                      \
-        const __m512 scale = _mm512_set1_ps(epilogue.row_scale[r]);                                    \
-        const __m512 centred0 = _mm512_fnmadd_ps(zero, col_sum0, _mm512_cvtepi32_ps(lo##r));           \
-        const __m512 centred1 = _mm512_fnmadd_ps(zero, col_sum1, _mm512_cvtepi32_ps(hi##r));           \
-        _mm512_store_ps(tile + (r) * 32, _mm512_mul_ps(_mm512_mul_ps(scale, col_scale0), centred0));      \
-        _mm512_store_ps(tile + (r) * 32 + 16, _mm512_mul_ps(_mm512_mul_ps(scale, col_scale1), centred1)); \
+    float* out = epilogue.y != nullptr ? epilogue.y : tile;
+    const std::size_t out_stride = epilogue.y != nullptr ? epilogue.y_stride : 32;
+    const bool add_bias = epilogue.y != nullptr && epilogue.bias != nullptr;
+    const __m512 bias0 = add_bias ? _mm512_loadu_ps(epilogue.bias) : _mm512_setzero_ps();
+    const __m512 bias1 = add_bias ? _mm512_loadu_ps(epilogue.bias + 16) : _mm512_setzero_ps();
+#define TESSERA_FINISH_ROW(r)                                                                     \
+    if constexpr (r < M) {                                                                        \
+        const __m512 zero = _mm512_set1_ps(epilogue.row_zero[r]);                                 \
+        const __m512 scale = _mm512_set1_ps(epilogue.row_scale[r]);                               \
+        const __m512 centred0 = _mm512_fnmadd_ps(zero, col_sum0, _mm512_cvtepi32_ps(lo##r));      \
+        const __m512 centred1 = _mm512_fnmadd_ps(zero, col_sum1, _mm512_cvtepi32_ps(hi##r));      \
+        _mm512_storeu_ps(out + (r) * out_stride,                                                  \
+                         _mm512_fmadd_ps(_mm512_mul_ps(scale, col_scale0), centred0, bias0));     \
+        _mm512_storeu_ps(out + (r) * out_stride + 16,                                             \
+                         _mm512_fmadd_ps(_mm512_mul_ps(scale, col_scale1), centred1, bias1));     \
     }
     TESSERA_TILE_ROWS(TESSERA_FINISH_ROW)
 #undef TESSERA_FINISH_ROW
@@ -83,6 +91,8 @@ void gemm_int8_12x32(const void* a, std::size_t a_stride_bytes, std::size_t rows
 
 }  // namespace
 
-GemmVariant avx512_vnni_gemm() { return {"avx512vnni_12x32", 12, 32, 4, &gemm_int8_12x32, GemmInput::u8}; }
+GemmVariant avx512_vnni_gemm() {
+    return {"avx512vnni_12x32", 12, 32, 4, &gemm_int8_12x32, GemmInput::u8, 127, /*stores_output=*/true};
+}
 
 }  // namespace tessera::kernels::detail
