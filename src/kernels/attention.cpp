@@ -98,11 +98,14 @@ void attention_head(const detail::IsaKernels& isa, const float* q, const float* 
             const std::size_t rows = std::min(mr, q_count - row);
             const float* q_rows = q + (q_begin + row) * qkv_stride;
             for (std::size_t panel = 0; panel < panels_needed; ++panel) {
+                float* score_rows = scratch.scores + row * padded_length + panel * nr;
+                // Straight into the score rows where the kernel can (no tile copy).
+                const detail::TileEpilogue direct{.y = score_rows, .y_stride = padded_length};
                 gemm.kernel(q_rows, qkv_stride * sizeof(float), rows, scratch.k_packed + panel * head_dim * nr,
-                            head_dim, scratch.tile, nullptr);
+                            head_dim, scratch.tile, gemm.stores_output ? &direct : nullptr);
+                if (gemm.stores_output) continue;
                 for (std::size_t tile_row = 0; tile_row < rows; ++tile_row) {
-                    std::memcpy(scratch.scores + (row + tile_row) * padded_length + panel * nr,
-                                scratch.tile + tile_row * nr, nr * sizeof(float));
+                    std::memcpy(score_rows + tile_row * padded_length, scratch.tile + tile_row * nr, nr * sizeof(float));
                 }
             }
         }
@@ -110,12 +113,16 @@ void attention_head(const detail::IsaKernels& isa, const float* q, const float* 
         for (std::size_t row = 0; row < q_count; row += mr) {
             const std::size_t rows = std::min(mr, q_count - row);
             for (std::size_t panel = 0; panel < dim_panels; ++panel) {
-                gemm.kernel(scratch.scores + row * padded_length, padded_length * sizeof(float), rows,
-                            scratch.v_packed + panel * length * nr, key_limit, scratch.tile, nullptr);
                 const std::size_t dims = std::min(nr, head_dim - panel * nr);
+                float* out_rows = out + (q_begin + row) * out_stride + panel * nr;
+                // A whole panel of head dims goes straight to the output where the kernel can.
+                const detail::TileEpilogue direct{.y = out_rows, .y_stride = out_stride};
+                const bool stores = gemm.stores_output && dims == nr;
+                gemm.kernel(scratch.scores + row * padded_length, padded_length * sizeof(float), rows,
+                            scratch.v_packed + panel * length * nr, key_limit, scratch.tile, stores ? &direct : nullptr);
+                if (stores) continue;
                 for (std::size_t tile_row = 0; tile_row < rows; ++tile_row) {
-                    std::memcpy(out + (q_begin + row + tile_row) * out_stride + panel * nr,
-                                scratch.tile + tile_row * nr, dims * sizeof(float));
+                    std::memcpy(out_rows + tile_row * out_stride, scratch.tile + tile_row * nr, dims * sizeof(float));
                 }
             }
         }

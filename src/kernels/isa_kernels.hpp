@@ -16,9 +16,10 @@
 
 namespace tessera::kernels::detail {
 
-// Per-tile data the int8 micro-kernels need to turn int32 sums into floats:
-// y[r, c] = row_scale[r] * col_scale[c] * (acc[r, c] - row_zero[r] * col_sum[c]).
-struct Int8Epilogue {
+// What a micro-kernel does with its finished tile. int8 kernels turn the int32 sums into floats:
+// y[r, c] = row_scale[r] * col_scale[c] * (acc[r, c] - row_zero[r] * col_sum[c]); kernels with
+// GemmVariant::stores_output can also write the rows to their destination themselves.
+struct TileEpilogue {
     const float* row_scale = nullptr;  // per A row (from the tile's first row on)
     const float* row_zero = nullptr;   // per A row: the u8 zero point, as float
     const float* col_scale = nullptr;  // per column of the panel (nr entries)
@@ -37,7 +38,7 @@ struct Int8Epilogue {
 // `k_groups` counts those groups. The tile has row stride nr and is always written as floats.
 using MicroKernel = void (*)(const void* a, std::size_t a_stride_bytes, std::size_t rows,
                              const void* b_panel, std::size_t k_groups, float* tile,
-                             const Int8Epilogue* epilogue);
+                             const TileEpilogue* epilogue);
 
 // What a micro-kernel reads as A: Linear::forward converts the fp32 activations to it per call
 // (f32: used in place).
@@ -53,7 +54,7 @@ struct GemmVariant {
     // int8 only: weights are quantised symmetrically to [-weight_max, weight_max] per channel
     // (127; 63 where the kernel's products must fit 16 bits, see avx2/kernels_avx2.cpp).
     int weight_max = 127;
-    bool stores_output = false;  // honours Int8Epilogue::y (see there)
+    bool stores_output = false;  // honours TileEpilogue::y (see there)
 };
 
 struct IsaKernels {

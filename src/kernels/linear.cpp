@@ -258,7 +258,8 @@ void Linear::forward(const float* x, std::size_t row_count, float* y, Activation
     const std::size_t task_count = row_blocks * impl.panel_count;
     const auto* a_bytes = static_cast<const std::byte*>(a);
 
-    // int8 kernels that finish their own tiles (VNNI): whole panels without an activation.
+    // Kernels that store their own tiles (AVX-512's) do so for whole panels without an
+    // activation; the rest go through the tile and finish_tile.
     const bool stores_output = gemm.stores_output && activation == Activation::none;
     auto body = [&](std::size_t task_begin, std::size_t task_end) {
         alignas(64) float tile[16 * 64];
@@ -278,7 +279,7 @@ void Linear::forward(const float* x, std::size_t row_count, float* y, Activation
                     const float* y_row = y + (row + r) * y_stride + col_begin;
                     for (std::size_t col = 0; col < cols; col += 16) __builtin_prefetch(y_row + col, 1);
                 }
-                detail::Int8Epilogue epilogue;
+                detail::TileEpilogue epilogue;
                 if (row_scale != nullptr) {
                     epilogue = {row_scale + row, row_zero + row, impl.col_scale.data() + col_begin,
                                 impl.col_sum.data() + col_begin};

@@ -84,7 +84,7 @@ void gemm_bf16w_rows(const char* a, std::size_t a_stride_bytes, const std::uint1
 // in the float registers (as bits) and turned into floats by the epilogue.
 template <int M>
 void gemm_int8_rows(const char* a, std::size_t a_stride_bytes, const std::int8_t* b,
-                    std::size_t k_groups, float* tile, const Int8Epilogue& epilogue) {
+                    std::size_t k_groups, float* tile, const TileEpilogue& epilogue) {
     TESSERA_TILE_ROWS(TESSERA_DECLARE_ROW)
     const __m256i ones = _mm256_set1_epi16(1);
     for (std::size_t group = 0; group < k_groups; ++group) {
@@ -123,14 +123,14 @@ void gemm_int8_rows(const char* a, std::size_t a_stride_bytes, const std::int8_t
 #undef TESSERA_TILE_ROWS
 
 void gemm_f32_6x16(const void* a, std::size_t a_stride_bytes, std::size_t rows, const void* b_panel,
-                   std::size_t k_groups, float* tile, const Int8Epilogue* /*epilogue*/) {
+                   std::size_t k_groups, float* tile, const TileEpilogue* /*epilogue*/) {
     dispatch_rows<6>(rows, [&]<int M>() {
         gemm_f32_rows<M>(static_cast<const char*>(a), a_stride_bytes, static_cast<const float*>(b_panel), k_groups, tile);
     });
 }
 
 void gemm_bf16w_6x16(const void* a, std::size_t a_stride_bytes, std::size_t rows, const void* b_panel,
-                     std::size_t k_groups, float* tile, const Int8Epilogue* /*epilogue*/) {
+                     std::size_t k_groups, float* tile, const TileEpilogue* /*epilogue*/) {
     dispatch_rows<6>(rows, [&]<int M>() {
         gemm_bf16w_rows<M>(static_cast<const char*>(a), a_stride_bytes, static_cast<const std::uint16_t*>(b_panel),
                            k_groups, tile);
@@ -138,7 +138,7 @@ void gemm_bf16w_6x16(const void* a, std::size_t a_stride_bytes, std::size_t rows
 }
 
 void gemm_int8_6x16(const void* a, std::size_t a_stride_bytes, std::size_t rows, const void* b_panel,
-                    std::size_t k_groups, float* tile, const Int8Epilogue* epilogue) {
+                    std::size_t k_groups, float* tile, const TileEpilogue* epilogue) {
     dispatch_rows<6>(rows, [&]<int M>() {
         gemm_int8_rows<M>(static_cast<const char*>(a), a_stride_bytes, static_cast<const std::int8_t*>(b_panel),
                           k_groups, tile, *epilogue);

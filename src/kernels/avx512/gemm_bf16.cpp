@@ -38,7 +38,7 @@ void gemm_bf16_12x32_rows(const char* a, std::size_t a_stride_bytes, const std::
 
 void gemm_bf16_12x32(const void* a, std::size_t a_stride_bytes, std::size_t rows,
                      const void* b_panel, std::size_t k_groups, float* tile,
-                     const Int8Epilogue* /*epilogue*/) {
+                     const TileEpilogue* /*epilogue*/) {
     dispatch_rows<12>(rows, [&]<int M>() {
         gemm_bf16_12x32_rows<M>(static_cast<const char*>(a), a_stride_bytes,
                                 static_cast<const std::uint16_t*>(b_panel), k_groups, tile);

@@ -11,6 +11,7 @@
 
 #include <cmath>
 
+#include "kernels/avx512/tile_out.hpp"
 #include "kernels/generic/kernels_impl.hpp"
 
 namespace tessera::kernels::detail {
@@ -33,7 +34,7 @@ inline __m512i dpbusd(__m512i acc, __m512i activations_u8, __m512i weights_s8) {
 
 template <int M>
 void gemm_int8_12x32_rows(const char* a, std::size_t a_stride_bytes, const std::int8_t* b,
-                          std::size_t k_groups, float* tile, const Int8Epilogue& epilogue) {
+                          std::size_t k_groups, float* tile, const TileEpilogue& epilogue) {
 #define TESSERA_DECLARE_ROW(r)                                                              \
     [[maybe_unused]] __m512i lo##r = _mm512_setzero_si512(), hi##r = _mm512_setzero_si512(); \
     [[maybe_unused]] const std::int32_t* a##r =                                             \
@@ -53,26 +54,20 @@ void gemm_int8_12x32_rows(const char* a, std::size_t a_stride_bytes, const std::
 #undef TESSERA_STEP
     }
     // int32 sums -> floats in registers: row_scale * col_scale * (sum - row_zero * col_sum), then
-    // either into the tile or, with epilogue.y set, + bias straight into the output rows.
+    // into the tile or (epilogue.y set) + bias straight into the output rows.
     const __m512 col_scale0 = _mm512_loadu_ps(epilogue.col_scale);
     const __m512 col_scale1 = _mm512_loadu_ps(epilogue.col_scale + 16);
     const __m512 col_sum0 = _mm512_loadu_ps(epilogue.col_sum);
     const __m512 col_sum1 = _mm512_loadu_ps(epilogue.col_sum + 16);
-    float* out = epilogue.y != nullptr ? epilogue.y : tile;
-    const std::size_t out_stride = epilogue.y != nullptr ? epilogue.y_stride : 32;
-    const bool add_bias = epilogue.y != nullptr && epilogue.bias != nullptr;
-    const __m512 bias0 = add_bias ? _mm512_loadu_ps(epilogue.bias) : _mm512_setzero_ps();
-    const __m512 bias1 = add_bias ? _mm512_loadu_ps(epilogue.bias + 16) : _mm512_setzero_ps();
-#define TESSERA_FINISH_ROW(r)                                                                     \
-    if constexpr (r < M) {                                                                        \
-        const __m512 zero = _mm512_set1_ps(epilogue.row_zero[r]);                                 \
-        const __m512 scale = _mm512_set1_ps(epilogue.row_scale[r]);                               \
-        const __m512 centred0 = _mm512_fnmadd_ps(zero, col_sum0, _mm512_cvtepi32_ps(lo##r));      \
-        const __m512 centred1 = _mm512_fnmadd_ps(zero, col_sum1, _mm512_cvtepi32_ps(hi##r));      \
-        _mm512_storeu_ps(out + (r) * out_stride,                                                  \
-                         _mm512_fmadd_ps(_mm512_mul_ps(scale, col_scale0), centred0, bias0));     \
-        _mm512_storeu_ps(out + (r) * out_stride + 16,                                             \
-                         _mm512_fmadd_ps(_mm512_mul_ps(scale, col_scale1), centred1, bias1));     \
+    const TileOut out(tile, &epilogue);
+#define TESSERA_FINISH_ROW(r)                                                                \
+    if constexpr (r < M) {                                                                   \
+        const __m512 zero = _mm512_set1_ps(epilogue.row_zero[r]);                            \
+        const __m512 scale = _mm512_set1_ps(epilogue.row_scale[r]);                          \
+        const __m512 centred0 = _mm512_fnmadd_ps(zero, col_sum0, _mm512_cvtepi32_ps(lo##r)); \
+        const __m512 centred1 = _mm512_fnmadd_ps(zero, col_sum1, _mm512_cvtepi32_ps(hi##r)); \
+        out.store(r, _mm512_mul_ps(_mm512_mul_ps(scale, col_scale0), centred0),              \
+                  _mm512_mul_ps(_mm512_mul_ps(scale, col_scale1), centred1));                \
     }
     TESSERA_TILE_ROWS(TESSERA_FINISH_ROW)
 #undef TESSERA_FINISH_ROW
@@ -82,7 +77,7 @@ void gemm_int8_12x32_rows(const char* a, std::size_t a_stride_bytes, const std::
 
 void gemm_int8_12x32(const void* a, std::size_t a_stride_bytes, std::size_t rows,
                      const void* b_panel, std::size_t k_groups, float* tile,
-                     const Int8Epilogue* epilogue) {
+                     const TileEpilogue* epilogue) {
     dispatch_rows<12>(rows, [&]<int M>() {
         gemm_int8_12x32_rows<M>(static_cast<const char*>(a), a_stride_bytes,
                                 static_cast<const std::int8_t*>(b_panel), k_groups, tile, *epilogue);

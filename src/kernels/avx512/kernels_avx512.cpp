@@ -22,6 +22,7 @@
 
 #include <cmath>
 
+#include "kernels/avx512/tile_out.hpp"
 #include "kernels/generic/kernels_impl.hpp"
 
 namespace tessera::kernels::detail {
@@ -30,7 +31,7 @@ namespace {
 
 template <int M>
 void gemm_f32_12x32_rows(const char* a, std::size_t a_stride_bytes, const float* b,
-                         std::size_t k_count, float* tile) {
+                         std::size_t k_count, const TileOut& out) {
     __m512 acc0[M], acc1[M];
     for (int row = 0; row < M; ++row) {
         acc0[row] = _mm512_setzero_ps();
@@ -47,10 +48,7 @@ void gemm_f32_12x32_rows(const char* a, std::size_t a_stride_bytes, const float*
             acc1[row] = _mm512_fmadd_ps(a_value, b1, acc1[row]);
         }
     }
-    for (int row = 0; row < M; ++row) {
-        _mm512_store_ps(tile + row * 32, acc0[row]);
-        _mm512_store_ps(tile + row * 32 + 16, acc1[row]);
-    }
+    for (int row = 0; row < M; ++row) out.store(row, acc0[row], acc1[row]);
 }
 
 // Row r of the tile reads A row min(r, M-1), so rows past M read valid memory; their results
@@ -59,15 +57,12 @@ void gemm_f32_12x32_rows(const char* a, std::size_t a_stride_bytes, const float*
 #define TESSERA_DECLARE_ROW(r)                                                              \
     [[maybe_unused]] __m512 lo##r = _mm512_setzero_ps(), hi##r = _mm512_setzero_ps();        \
     [[maybe_unused]] const float* a##r = reinterpret_cast<const float*>(a + (r < M ? r : M - 1) * a_stride_bytes);
-#define TESSERA_STORE_ROW(r)                         \
-    if constexpr (r < M) {                           \
-        _mm512_store_ps(tile + (r) * 32, lo##r);     \
-        _mm512_store_ps(tile + (r) * 32 + 16, hi##r); \
-    }
+#define TESSERA_STORE_ROW(r) \
+    if constexpr (r < M) out.store(r, lo##r, hi##r);
 
 template <int M>
 void gemm_bf16w_12x32_rows(const char* a, std::size_t a_stride_bytes, const std::uint32_t* b,
-                           std::size_t k_groups, float* tile) {
+                           std::size_t k_groups, const TileOut& out) {
     TESSERA_TILE_ROWS(TESSERA_DECLARE_ROW)
     const __m512i high_half = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
     for (std::size_t group = 0; group < k_groups; ++group) {
@@ -98,19 +93,21 @@ void gemm_bf16w_12x32_rows(const char* a, std::size_t a_stride_bytes, const std:
 
 void gemm_bf16w_12x32(const void* a, std::size_t a_stride_bytes, std::size_t rows,
                       const void* b_panel, std::size_t k_groups, float* tile,
-                      const Int8Epilogue* /*epilogue*/) {
+                      const TileEpilogue* epilogue) {
+    const TileOut out(tile, epilogue);
     dispatch_rows<12>(rows, [&]<int M>() {
         gemm_bf16w_12x32_rows<M>(static_cast<const char*>(a), a_stride_bytes,
-                                 static_cast<const std::uint32_t*>(b_panel), k_groups, tile);
+                                 static_cast<const std::uint32_t*>(b_panel), k_groups, out);
     });
 }
 
 void gemm_f32_12x32(const void* a, std::size_t a_stride_bytes, std::size_t rows,
                     const void* b_panel, std::size_t k_groups, float* tile,
-                    const Int8Epilogue* /*epilogue*/) {
+                    const TileEpilogue* epilogue) {
+    const TileOut out(tile, epilogue);
     dispatch_rows<12>(rows, [&]<int M>() {
         gemm_f32_12x32_rows<M>(static_cast<const char*>(a), a_stride_bytes,
-                               static_cast<const float*>(b_panel), k_groups, tile);
+                               static_cast<const float*>(b_panel), k_groups, out);
     });
 }
 
@@ -149,7 +146,7 @@ void quantize_u8_rows_avx512(const float* x, std::size_t x_stride, std::size_t r
 const IsaKernels& avx512_kernels() {
     static const IsaKernels table = [] {
         IsaKernels result = portable_table("avx512");
-        result.gemm_f32 = {"avx512_f32_12x32", 12, 32, 1, &gemm_f32_12x32};
+        result.gemm_f32 = {"avx512_f32_12x32", 12, 32, 1, &gemm_f32_12x32, GemmInput::f32, 127, /*stores_output=*/true};
         // GCC 12 leaves the portable element-wise loops scalar (perf, MiniLM-L6 int8: quantisation
         // 7.6%, epilogue 7.1%, attention softmax 5.3%), so take AVX2's hand-vectorised ones (and
         // a sixteen-wide quantisation).
@@ -163,7 +160,7 @@ const IsaKernels& avx512_kernels() {
 }
 
 GemmVariant avx512_bf16_widen_gemm() {
-    return {"avx512_bf16w_12x32", 12, 32, 2, &gemm_bf16w_12x32, GemmInput::f32};
+    return {"avx512_bf16w_12x32", 12, 32, 2, &gemm_bf16w_12x32, GemmInput::f32, 127, /*stores_output=*/true};
 }
 
 }  // namespace tessera::kernels::detail

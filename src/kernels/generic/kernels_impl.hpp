@@ -58,7 +58,7 @@ std::array<const char*, MR> tile_rows(const void* a_bytes, std::size_t a_stride_
 template <std::size_t MR, std::size_t NR>
 void gemm_f32_portable(const void* a_bytes, std::size_t a_stride_bytes, std::size_t rows,
                        const void* b_panel, std::size_t k_groups, float* tile,
-                       const Int8Epilogue* /*epilogue*/) {
+                       const TileEpilogue* /*epilogue*/) {
     const auto a_rows = tile_rows<MR>(a_bytes, a_stride_bytes, rows);
     const auto* b = static_cast<const float*>(b_panel);
     float acc[MR][NR] = {};
@@ -75,7 +75,7 @@ void gemm_f32_portable(const void* a_bytes, std::size_t a_stride_bytes, std::siz
 template <std::size_t MR, std::size_t NR>
 void gemm_bf16_portable(const void* a_bytes, std::size_t a_stride_bytes, std::size_t rows,
                         const void* b_panel, std::size_t k_groups, float* tile,
-                        const Int8Epilogue* /*epilogue*/) {
+                        const TileEpilogue* /*epilogue*/) {
     const auto a_rows = tile_rows<MR>(a_bytes, a_stride_bytes, rows);
     const auto* b = static_cast<const std::uint16_t*>(b_panel);
     float acc[MR][NR] = {};
@@ -99,7 +99,7 @@ void gemm_bf16_portable(const void* a_bytes, std::size_t a_stride_bytes, std::si
 template <std::size_t MR, std::size_t NR>
 void gemm_int8_portable(const void* a_bytes, std::size_t a_stride_bytes, std::size_t rows,
                         const void* b_panel, std::size_t k_groups, float* tile,
-                        const Int8Epilogue* epilogue) {
+                        const TileEpilogue* epilogue) {
     const auto a_rows = tile_rows<MR>(a_bytes, a_stride_bytes, rows);
     const auto* b = static_cast<const std::int8_t*>(b_panel);
     std::int32_t acc[MR][NR] = {};
