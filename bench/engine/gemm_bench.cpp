@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/thread_pool.hpp"
+#include "kernels/isa_kernels.hpp"
 #include "kernels/linear.hpp"
 #include "kernels/ops.hpp"
 #include "peak_probe.hpp"
@@ -123,8 +124,11 @@ int main(int argc, char** argv) {
                 Linear::create(w.data(), bias.data(), shape.out_dim, shape.in_dim, precision));
             const char* name = precision == Precision::fp32 ? "tessera-fp32"
                                : precision == Precision::bf16 ? "tessera-bf16" : "tessera-int8";
+            // bf16 on the "widen" kernel runs on fp32 FMAs, so its share is of the fp32 peak.
+            const bool bf16_on_fma = tessera::kernels::detail::chosen_bf16_kernel() == tessera::kernels::detail::Bf16Kernel::widen;
             const double peak_gflops = precision == Precision::fp32 ? peak.fp32_gflops
-                                       : precision == Precision::bf16 ? peak.bf16_gflops : peak.int8_gops;
+                                       : precision == Precision::bf16 ? (bf16_on_fma ? peak.fp32_gflops : peak.bf16_gflops)
+                                                                      : peak.int8_gops;
             contenders.push_back({name, peak_gflops,
                                   [&, &linear = linear] { linear.forward(x.data(), shape.rows, y.data(), activation, &pool); }, {}});
         }

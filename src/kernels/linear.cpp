@@ -9,6 +9,11 @@
 // FFN shapes with our earlier 128 KB row blocks (see row_block_budget_bytes). bf16 (vdpbf16ps)
 // and int8 (vpdpbusd with per-row activation / per-channel weight scales) have no equivalent in
 // either library's sgemm API, and linking neither keeps one thread pool (no oversubscription).
+// Those measurements were on AMD machines (Zen 4, Zen 3). On the Intel Xeon of 2026-12-04 oneDNN's
+// fp32 matmul was 9-35% ahead on every shape, including 16 rows (README, 2026-12-04 GEMM table),
+// while our micro-kernel itself runs at 91-97% of peak with its data in cache: the gap is in this
+// driver (A read in place from 12 rows, whole-K panels). Not switched yet: oneDNN brings its own
+// OpenMP threads next to this pool, and its win has to be measured end to end first.
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
