@@ -3,11 +3,14 @@
 // (TextEmbedder / ImageEmbedder) output for the same inputs.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
 #include <future>
 #include <iterator>
 #include <random>
 #include <set>
+#include <sstream>
+#include <thread>
 
 #include "server_process.hpp"
 #include "tessera/embedder.hpp"
@@ -324,14 +327,20 @@ TEST_F(ServerE2E, ModelsListsEveryServedModel) {
 
 TEST_F(ServerE2E, AccessLogIsOneJsonLinePerRequest) {
     (void)post("/embed", {{"inputs", "logged"}});
-    std::istringstream log(server_->stderr_text());
-    std::string line;
+    // cpp-httplib logs a request after its response is sent, so the line may land a moment
+    // after the client has its answer: read the log until it shows up (at most ~5 s).
     bool found = false;
-    while (std::getline(log, line)) {
-        if (line.find("\"msg\":\"request\"") == std::string::npos) continue;
-        const auto entry = nlohmann::json::parse(line);
-        EXPECT_TRUE(entry.contains("ts") && entry.contains("status") && entry.contains("duration_ms"));
-        if (entry["path"] == "/embed" && entry["status"] == 200) found = true;
+    for (int attempt = 0; attempt < 250 && !found; ++attempt) {
+        if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        std::istringstream log(server_->stderr_text());
+        std::string line;
+        while (std::getline(log, line)) {
+            if (line.find("\"msg\":\"request\"") == std::string::npos) continue;
+            if (!nlohmann::json::accept(line)) continue;  // a line still being written
+            const auto entry = nlohmann::json::parse(line);
+            EXPECT_TRUE(entry.contains("ts") && entry.contains("status") && entry.contains("duration_ms"));
+            if (entry["path"] == "/embed" && entry["status"] == 200) found = true;
+        }
     }
     EXPECT_TRUE(found);
 }
