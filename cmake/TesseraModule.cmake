@@ -40,13 +40,19 @@ function(tessera_add_module name)
 endfunction()
 
 # tessera_add_test(NAME SOURCES... [LIBS ...] [LABELS ...]): a cross-module GoogleTest binary.
+# SERIAL: ctest runs these tests alone (load tests whose timing must not compete with another
+# test for the 2 cores).
 function(tessera_add_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "SERIAL" "" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest_main GTest::gmock)
   target_compile_definitions(${name} PRIVATE
     TESSERA_SHARED_DIR="${TESSERA_SHARED_DIR}" TESSERA_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     TESSERA_BINARY_DIR="${PROJECT_BINARY_DIR}")
   string(JOIN "_" labels ${ARG_LABELS})  # one label, see tessera_add_module
-  gtest_discover_tests(${name} PROPERTIES LABELS "${labels}" DISCOVERY_TIMEOUT 60)
+  set(serial FALSE)
+  if(ARG_SERIAL)
+    set(serial TRUE)
+  endif()
+  gtest_discover_tests(${name} PROPERTIES LABELS "${labels}" RUN_SERIAL ${serial} DISCOVERY_TIMEOUT 60)
 endfunction()
