@@ -9,7 +9,7 @@
 // bf16 weights on fp32 FMAs ("widen"): the same tile over the bf16 panels of avx512/gemm_bf16.cpp
 // (pairs of K values per 32-bit lane), widened in registers: the even K value is the lane shifted
 // left by 16, the odd one the lane with its low half cleared. Activations stay fp32. It is the
-// bf16 kernel wherever vdpbf16ps is not at least ~1.8x the FMA rate (dispatch.cpp measures it):
+// bf16 kernel unless vdpbf16ps measures >= 1.2x the FMA FLOP/s (dispatch.cpp measures it):
 // on the Xeon of 2026-12-04 vdpbf16ps ran at 0.47x (153 vs 327 GFLOP/s for 2 cores), so the dot
 // kernel made bf16 0.72x of ONNX Runtime fp32 while this one reads half the weight bytes at the
 // fp32 rate (4 shift/and per 48 FMAs).
