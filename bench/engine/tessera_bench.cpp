@@ -143,6 +143,7 @@ struct Options {
     std::size_t warmup = 1;
     std::size_t iters = 0;
     std::string precision = "fp32";
+    std::size_t max_batch_tokens = 0;  // 0: the embedder's default
     bool peak = false;
     bool accuracy = false;  // also embed at fp32 and report cosine of --precision to it
 };
@@ -162,6 +163,7 @@ Options parse_args(int argc, char** argv) {
         else if (arg == "--warmup") options.warmup = std::stoul(value());
         else if (arg == "--iters") options.iters = std::stoul(value());
         else if (arg == "--precision") options.precision = value();
+        else if (arg == "--max-batch-tokens") options.max_batch_tokens = std::stoul(value());
         else if (arg == "--peak") options.peak = true;
         else if (arg == "--accuracy") options.accuracy = true;
         else throw tessera::Error(tessera::ErrorCode::invalid_argument, "unknown option '" + arg + "'");
@@ -320,6 +322,7 @@ int run(int argc, char** argv) {
         tessera::EmbedderOptions embedder_options;
         embedder_options.thread_count = options.threads;
         embedder_options.precision = to_precision(options.precision);
+        if (options.max_batch_tokens > 0) embedder_options.max_batch_tokens = options.max_batch_tokens;
         text = tessera::TextEmbedder::open(options.model_dir, embedder_options);
     }
     if (any_image) {

@@ -17,6 +17,7 @@
 #include "formats/safetensors.hpp"
 #include "formats/sentence_transformers.hpp"
 #include "models/registry.hpp"
+#include "models/sequence_chunks.hpp"
 #include "tessera/embedder.hpp"
 #include "tessera/tokenizer.hpp"
 
@@ -312,11 +313,49 @@ private:
                 members.push_back(order[next]);
                 ++next;
             }
-            encoder_->encode(batch, hidden, &pool_);
+            std::vector<std::size_t> lengths(members.size());
             for (std::size_t member_idx = 0; member_idx < members.size(); ++member_idx) {
-                const auto& sequence = batch.sequences[member_idx];
-                consume(members[member_idx], hidden.data() + sequence.first_row * hidden_dim, sequence.length);
+                lengths[member_idx] = batch.sequences[member_idx].length;
             }
+            const auto chunk_ends = models::plan_sequence_chunks(lengths, pool_.thread_count(), encoder_->layer_weight_bytes());
+            if (chunk_ends.empty()) {
+                encoder_->encode(batch, hidden, &pool_);
+                for (std::size_t member_idx = 0; member_idx < members.size(); ++member_idx) {
+                    const auto& sequence = batch.sequences[member_idx];
+                    consume(members[member_idx], hidden.data() + sequence.first_row * hidden_dim, sequence.length);
+                }
+            } else {
+                encode_in_chunks(inputs, std::span<const std::size_t>(members), chunk_ends, consume);
+            }
+        }
+    }
+
+    // The inter-op path of models/sequence_chunks.hpp: each pool thread takes the next chunk
+    // (longest first, as the members are sorted) and runs it through the encoder on its own core;
+    // `consume` then sees the results in member order on this thread.
+    template <typename Consume>
+    void encode_in_chunks(std::span<const TokenizedText> inputs, std::span<const std::size_t> members,
+                          std::span<const std::size_t> chunk_ends, Consume&& consume) {
+        std::vector<models::TokenBatch> chunks(chunk_ends.size());
+        std::vector<std::vector<float>> hidden(chunk_ends.size());
+        std::size_t begin = 0;
+        for (std::size_t chunk_idx = 0; chunk_idx < chunk_ends.size(); ++chunk_idx) {
+            for (std::size_t member_idx = begin; member_idx < chunk_ends[chunk_idx]; ++member_idx) {
+                chunks[chunk_idx].add(inputs[members[member_idx]].ids, inputs[members[member_idx]].type_ids);
+            }
+            begin = chunk_ends[chunk_idx];
+        }
+        models::run_chunks(chunk_ends, pool_, [&](std::size_t chunk_idx, std::size_t, std::size_t) {
+            encoder_->encode(chunks[chunk_idx], hidden[chunk_idx], nullptr);
+        });
+        begin = 0;
+        const std::size_t hidden_dim = encoder_->hidden_dim();
+        for (std::size_t chunk_idx = 0; chunk_idx < chunk_ends.size(); ++chunk_idx) {
+            for (std::size_t member_idx = begin; member_idx < chunk_ends[chunk_idx]; ++member_idx) {
+                const auto& sequence = chunks[chunk_idx].sequences[member_idx - begin];
+                consume(members[member_idx], hidden[chunk_idx].data() + sequence.first_row * hidden_dim, sequence.length);
+            }
+            begin = chunk_ends[chunk_idx];
         }
     }
 

@@ -6,6 +6,7 @@
 //   per layer: a = LN(x + O(MHA(x))),  x = LN(a + W2 act(W1 a))
 // q, k and v are fused into one [3H, H] GEMM; attention runs on the packed batch, so padding is
 // never computed and a sequence's result does not depend on its batch-mates.
+#include <array>
 #include <cstring>
 
 #include "kernels/ops.hpp"
@@ -97,6 +98,12 @@ public:
 
     std::string architecture() const override {
         return config_.position_offset > 0 ? "RoBERTa-style encoder" : "BERT encoder";
+    }
+
+    std::size_t layer_weight_bytes() const override {
+        return sum_packed_bytes(layers_, [](const Layer& layer) {
+            return std::array{&layer.qkv, &layer.attention_out, &layer.ffn_up, &layer.ffn_down};
+        });
     }
 
     void encode(const TokenBatch& batch, std::vector<float>& hidden, core::ThreadPool* pool) const override {

@@ -8,12 +8,14 @@
 // tensor: config.json keeps only the *initial* value (2.6592), the trained one is ln(100).
 #include "models/clip.hpp"
 
+#include <array>
 #include <cmath>
 #include <cstring>
 
 #include "kernels/attention.hpp"
 #include "kernels/ops.hpp"
 #include "models/registry.hpp"
+#include "models/sequence_chunks.hpp"
 #include "tessera/error.hpp"
 
 namespace tessera::models {
@@ -136,11 +138,35 @@ struct ClipModel::Tower {
                             static_cast<float>(config.layer_norm_eps), out, pool);
     }
 
-    // hidden: rows x H, updated in place.
+    // Runs the layers over `hidden` (rows x H) in place: whole with every kernel split over the pool's
+    // threads, or, for enough sequences (a batch of images), in chunks of whole sequences, one
+    // per core (models/sequence_chunks.hpp). `sequences` are back to back in row order.
     void run(std::vector<float>& hidden, std::span<const kernels::SequenceSpan> sequences, bool causal,
              core::ThreadPool* pool) const {
         const std::size_t dim = config.hidden_dim;
-        const std::size_t rows = hidden.size() / dim;
+        std::vector<std::size_t> lengths(sequences.size());
+        for (std::size_t idx = 0; idx < sequences.size(); ++idx) lengths[idx] = sequences[idx].length;
+        const auto ends = pool != nullptr ? plan_sequence_chunks(lengths, pool->thread_count(), weight_bytes())
+                                          : std::vector<std::size_t>{};
+        if (ends.empty()) return run_rows(hidden.data(), hidden.size() / dim, sequences, causal, pool);
+        run_chunks(ends, *pool, [&](std::size_t, std::size_t begin, std::size_t end) {
+            const std::size_t first_row = sequences[begin].first_row;
+            std::vector<kernels::SequenceSpan> chunk(sequences.begin() + begin, sequences.begin() + end);
+            for (auto& sequence : chunk) sequence.first_row -= first_row;
+            const std::size_t rows = chunk.back().first_row + chunk.back().length;
+            run_rows(hidden.data() + first_row * dim, rows, chunk, causal, nullptr);
+        });
+    }
+
+    [[nodiscard]] std::size_t weight_bytes() const {
+        return sum_packed_bytes(layers, [](const Layer& layer) {
+            return std::array{&layer.qkv, &layer.out_proj, &layer.fc1, &layer.fc2};
+        });
+    }
+
+    void run_rows(float* hidden, std::size_t rows, std::span<const kernels::SequenceSpan> sequences, bool causal,
+                  core::ThreadPool* pool) const {
+        const std::size_t dim = config.hidden_dim;
         std::vector<float> normed(rows * dim);
         std::vector<float> qkv(rows * 3 * dim);
         std::vector<float> context(rows * dim);
@@ -148,16 +174,16 @@ struct ClipModel::Tower {
         std::vector<float> intermediate(rows * config.ffn_dim);
         const kernels::AttentionShape shape{.head_count = config.head_count, .head_dim = dim / config.head_count, .causal = causal};
         for (const Layer& layer : layers) {
-            layer_norm(hidden.data(), rows, layer.norm1, normed.data(), pool);
+            layer_norm(hidden, rows, layer.norm1, normed.data(), pool);
             layer.qkv.forward(normed.data(), rows, qkv.data(), kernels::Activation::none, pool);
             kernels::attention(qkv.data(), qkv.data() + dim, qkv.data() + 2 * dim, 3 * dim, sequences, shape,
                                context.data(), dim, pool);
             layer.out_proj.forward(context.data(), rows, projected.data(), kernels::Activation::none, pool);
-            kernels::add_inplace(hidden.data(), projected.data(), rows * dim);
-            layer_norm(hidden.data(), rows, layer.norm2, normed.data(), pool);
+            kernels::add_inplace(hidden, projected.data(), rows * dim);
+            layer_norm(hidden, rows, layer.norm2, normed.data(), pool);
             layer.fc1.forward(normed.data(), rows, intermediate.data(), activation, pool);
             layer.fc2.forward(intermediate.data(), rows, projected.data(), kernels::Activation::none, pool);
-            kernels::add_inplace(hidden.data(), projected.data(), rows * dim);
+            kernels::add_inplace(hidden, projected.data(), rows * dim);
         }
     }
 };

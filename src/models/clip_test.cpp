@@ -13,6 +13,7 @@
 #include "kernels/ops.hpp"
 #include "models/clip.hpp"
 #include "models/registry.hpp"
+#include "models/sequence_chunks.hpp"
 
 namespace tessera::models {
 namespace {
@@ -141,6 +142,26 @@ TEST(ClipGolden, VisionTowerFromPixelValues) {
             for (std::size_t d = 0; d < 32; ++d) dot += embeds[image * 32 + d] * text[seq * 32 + d];
             EXPECT_NEAR(fixture().clip->logit_scale() * dot, logits[image][seq].get<double>(), 1e-3);
         }
+    }
+}
+
+// Twelve images (the three golden ones, four times over) are enough for the tower to run them in
+// chunks of whole images, one per core (models/sequence_chunks.hpp): every copy still matches.
+TEST(ClipGolden, VisionBatchInChunksMatchesGolden) {
+    const auto store = formats::WeightStore::open_file(kDir / "expected/images.safetensors");
+    const auto pixels = store->floats("pixel_values", {3, 3, 224, 224});
+    std::vector<float> repeated;
+    for (int copy = 0; copy < 4; ++copy) repeated.insert(repeated.end(), pixels.begin(), pixels.end());
+    ASSERT_FALSE(plan_sequence_chunks(std::vector<std::size_t>(12, 50), fixture().pool.thread_count(), 0).empty())
+        << "twelve images must take the chunked path";
+    const Json outputs = load("vision_outputs.json");
+    const ClipOutputs out = fixture().clip->run_vision(repeated, 12, &fixture().pool);
+    for (std::size_t image = 0; image < 12; ++image) {
+        for (std::size_t token = 0; token < 50; token += 7) {
+            expect_rows_near(out.last_hidden, image * 50 + token, 64, outputs["last_hidden_state"][image % 3][token], 1e-4,
+                             "last_hidden_state");
+        }
+        expect_rows_near(out.features, image, 32, outputs["image_features"][image % 3], 1e-4, "image_features");
     }
 }
 

@@ -24,6 +24,7 @@
 #include "formats/model_config.hpp"
 #include "formats/safetensors.hpp"
 #include "kernels/attention.hpp"
+#include "kernels/linear.hpp"
 #include "tessera/embedder.hpp"  // Precision
 
 namespace tessera::models {
@@ -60,6 +61,17 @@ std::vector<Layer> build_layers(std::size_t count, core::ThreadPool* pool, const
     return layers;
 }
 
+// Sum of Linear::packed_bytes() over the layers' Linear members (`linears(layer)` lists them):
+// what TextEncoder::layer_weight_bytes reports.
+template <typename Layer, typename Linears>
+std::size_t sum_packed_bytes(const std::vector<Layer>& layers, Linears linears) {
+    std::size_t bytes = 0;
+    for (const Layer& layer : layers) {
+        for (const kernels::Linear* linear : linears(layer)) bytes += linear->packed_bytes();
+    }
+    return bytes;
+}
+
 class Model {
 public:
     virtual ~Model() = default;
@@ -92,6 +104,9 @@ public:
     // from several threads at once. Errors: invalid_argument (id or type id out of range, a
     // sequence longer than max_tokens, an empty sequence).
     virtual void encode(const TokenBatch& batch, std::vector<float>& hidden, core::ThreadPool* pool) const = 0;
+    // Bytes of packed layer weights one forward pass reads (sequence_chunks.hpp: whether a batch
+    // may run as chunks, each of which reads them all again).
+    [[nodiscard]] virtual std::size_t layer_weight_bytes() const = 0;
 
 protected:
     void check_batch(const TokenBatch& batch) const;

@@ -6,6 +6,7 @@
 //   rotary_emb_base); h = norm1(x + out_proj(MHA(q,k,v))); x = norm2(h + fc2(fc11(h) * silu(fc12(h))))
 // as in nomic-ai's modeling_hf_nomic_bert.py. fc11 and fc12 share one [2I, H] GEMM.
 #include <cmath>
+#include <array>
 #include <cstring>
 
 #include "kernels/ops.hpp"
@@ -68,6 +69,12 @@ public:
     }
 
     std::string architecture() const override { return "NomicBERT encoder (rotary, SwiGLU)"; }
+
+    std::size_t layer_weight_bytes() const override {
+        return sum_packed_bytes(layers_, [](const Layer& layer) {
+            return std::array{&layer.qkv, &layer.out_proj, &layer.up_gate, &layer.fc2};
+        });
+    }
 
     void encode(const TokenBatch& batch, std::vector<float>& hidden, core::ThreadPool* pool) const override {
         check_batch(batch);

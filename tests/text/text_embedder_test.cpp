@@ -4,10 +4,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
 
+#include "models/sequence_chunks.hpp"
 #include "model_writer.hpp"
 #include "tessera/embedder.hpp"
 #include "tessera/tokenizer.hpp"
@@ -84,6 +86,32 @@ TEST_P(BatchEqualsSingle, MixedLengths) {
     const Matrix capped = embedder->embed(mixed_texts(), {.batch_size = 2});
     for (std::size_t idx = 0; idx < mixed_texts().size(); ++idx) {
         EXPECT_LT(max_abs_diff(together.row(idx), capped.row(idx)), 2e-6);
+    }
+}
+
+// A batch of many sequences runs as chunks of whole sequences, one per core, with single-threaded
+// kernels (models/sequence_chunks.hpp); one text alone runs with every kernel split over the
+// threads. Both give the same vectors, in input order.
+TEST_P(BatchEqualsSingle, ChunkedBatchMatchesIntraOpSingles) {
+    const auto dir = make_model("batch_" + GetParam(), tiny(GetParam()));
+    auto embedder = TextEmbedder::open(dir, {.thread_count = 2});
+    std::vector<std::string> texts;
+    for (std::size_t idx = 0; idx < 48; ++idx) {
+        std::string text = "text " + std::to_string(idx);
+        for (std::size_t word = 0; word < (idx * 7) % 23; ++word) text += " word" + std::to_string(word);
+        texts.push_back(text);
+    }
+    const auto tokenized = embedder->tokenize(texts);
+    std::vector<std::size_t> lengths;
+    for (const auto& input : tokenized) lengths.push_back(input.ids.size());
+    std::sort(lengths.rbegin(), lengths.rend());
+    ASSERT_FALSE(models::plan_sequence_chunks(lengths, 2, 0).empty()) << "the batch must take the chunked path";
+
+    const Matrix together = embedder->embed(texts);
+    ASSERT_EQ(together.rows(), texts.size());
+    for (std::size_t idx = 0; idx < texts.size(); ++idx) {
+        const Matrix alone = embedder->embed(std::span<const std::string>(&texts[idx], 1));
+        EXPECT_LT(max_abs_diff(together.row(idx), alone.row(0)), 2e-6) << GetParam() << " text " << idx;
     }
 }
 
