@@ -70,12 +70,14 @@ int main(int argc, char** argv) {
     double budget_s = 0.3;
     int rounds = 5;
     std::string shape_filter, engine_filter;  // substrings; empty: all
+    std::size_t rows_override = 0;            // --rows: every shape with this many rows
     for (int idx = 1; idx + 1 < argc; idx += 2) {
         if (std::strcmp(argv[idx], "--shape") == 0) shape_filter = argv[idx + 1];
         if (std::strcmp(argv[idx], "--engine") == 0) engine_filter = argv[idx + 1];
         if (std::strcmp(argv[idx], "--threads") == 0) threads = std::stoul(argv[idx + 1]);
         if (std::strcmp(argv[idx], "--seconds") == 0) budget_s = std::stod(argv[idx + 1]);
         if (std::strcmp(argv[idx], "--rounds") == 0) rounds = std::max(1, std::stoi(argv[idx + 1]));
+        if (std::strcmp(argv[idx], "--rows") == 0) rows_override = std::stoul(argv[idx + 1]);
     }
     // Both libraries get exactly our thread count (no oversubscription next to our pool).
     setenv("OMP_NUM_THREADS", std::to_string(threads).c_str(), 1);
@@ -101,8 +103,16 @@ int main(int argc, char** argv) {
     dnnl::stream stream(engine);
     std::mt19937 rng(1);
     std::normal_distribution<float> dist(0.0f, 1.0f);
-    for (const Shape& shape : shapes) {
+    std::vector<std::string> renamed;  // keeps the names of --rows shapes alive
+    for (Shape shape : shapes) {
         if (std::string_view(shape.name).find(shape_filter) == std::string_view::npos) continue;
+        if (rows_override > 0) {
+            std::string name = shape.name;
+            name.replace(name.find(' ') + 1, name.find('x') - name.find(' ') - 1, std::to_string(rows_override));
+            renamed.push_back(name);
+            shape.name = renamed.back().c_str();
+            shape.rows = rows_override;
+        }
         std::vector<float> x(shape.rows * shape.in_dim), w(shape.out_dim * shape.in_dim), bias(shape.out_dim);
         for (float& value : x) value = dist(rng);
         for (float& value : w) value = dist(rng) * 0.05f;

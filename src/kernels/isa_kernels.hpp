@@ -24,12 +24,14 @@ struct TileEpilogue {
     const float* row_zero = nullptr;   // per A row: the u8 zero point, as float
     const float* col_scale = nullptr;  // per column of the panel (nr entries)
     const float* col_sum = nullptr;    // per column: sum of the int8 weights, as float
-    // Kernels with GemmVariant::stores_output only: when `y` is set (a whole panel, no
-    // activation), they add `bias` (may be null) and store the rows to y (row stride y_stride)
+    // Kernels with GemmVariant::stores_output only: when `y` is set (a whole panel), they add
+    // `bias` (may be null), apply `activation` and store the rows to y (row stride y_stride)
     // themselves instead of filling the tile, which saves the epilogue's pass over the tile.
     const float* bias = nullptr;
     float* y = nullptr;
     std::size_t y_stride = 0;
+    // With `y` set: applied after the bias. Only none and gelu_erf (BERT's FFN) are asked for.
+    Activation activation = Activation::none;
 };
 
 // A GEMM micro-kernel: tile[r, c] = sum_k A[r, k] * B[k, c] for r < rows (<= mr), c < nr.

@@ -264,8 +264,9 @@ void Linear::forward(const float* x, std::size_t row_count, float* y, Activation
     const auto* a_bytes = static_cast<const std::byte*>(a);
 
     // Kernels that store their own tiles (AVX-512's) do so for whole panels without an
-    // activation; the rest go through the tile and finish_tile.
-    const bool stores_output = gemm.stores_output && activation == Activation::none;
+    // activation or with erf-GELU; the rest go through the tile and finish_tile.
+    const bool stores_output =
+        gemm.stores_output && (activation == Activation::none || activation == Activation::gelu_erf);
     auto body = [&](std::size_t task_begin, std::size_t task_end) {
         alignas(64) float tile[16 * 64];
         for (std::size_t task = task_begin; task < task_end; ++task) {
@@ -294,6 +295,7 @@ void Linear::forward(const float* x, std::size_t row_count, float* y, Activation
                     epilogue.bias = bias;
                     epilogue.y = y + row * y_stride + col_begin;
                     epilogue.y_stride = y_stride;
+                    epilogue.activation = activation;
                 }
                 gemm.kernel(a_bytes + row * a_stride_bytes, a_stride_bytes, rows,
                             impl.panel(panel_idx), impl.k_groups, tile, &epilogue);

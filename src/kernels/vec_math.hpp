@@ -13,6 +13,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include "kernels/linear.hpp"  // Activation
 
@@ -24,32 +29,74 @@
 namespace tessera::kernels::vec_math {
 namespace {
 
+// The functions below marked "float or Vec16" take one float or 16 lanes (a GCC vector, as
+// __m512 is one): the same polynomial serves the scalar loops and the hand-vectorised kernels.
+typedef float Vec16 __attribute__((vector_size(64), aligned(4)));
+typedef std::int32_t Int16 __attribute__((vector_size(64), aligned(4)));
+
+template <typename T>
+inline T clamp_lanes(T x, float lo, float hi) {
+    if constexpr (std::is_same_v<T, float>) {
+        return std::min(std::max(x, lo), hi);
+    } else {
+        const T low = T{} + lo, high = T{} + hi;
+        x = x < low ? low : x;
+        return x > high ? high : x;
+    }
+}
+
+// 2^n for whole-numbered n (as floats) in the normal range, by building the exponent bits.
+template <typename T>
+inline T exp2_whole(T n) {
+    if constexpr (std::is_same_v<T, float>) {
+        return std::bit_cast<float>((static_cast<std::int32_t>(n) + 127) << 23);
+    } else {
+        return reinterpret_cast<T>((__builtin_convertvector(n, Int16) + 127) << 23);
+    }
+}
+
+// 1 / q. Under AVX-512, 16 lanes take vrcp14ps and one Newton step (relative error ~2^-28, below
+// float's 2^-24) instead of vdivps, which issues once per 8-16 cycles: the division was most of an
+// erf-GELU, and GELU most of the int8 FFN-up epilogue.
+template <typename T>
+inline T reciprocal(T q) {
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<T, Vec16>) {
+        const T estimate = reinterpret_cast<T>(_mm512_rcp14_ps(reinterpret_cast<__m512>(q)));
+        return estimate * (2.0f - q * estimate);
+    }
+#endif
+    return 1.0f / q;
+}
+
 // exp(x) by range reduction to r in [-ln2/2, ln2/2] and the Cephes expf polynomial
 // (max relative error about 2 ulp). The rounding uses the 1.5*2^23 trick instead of nearbyint so
-// it vectorises on plain SSE2.
-inline float exp(float x) {
-    x = std::min(std::max(x, -87.33f), 88.37f);
-    const float shifted = x * 1.44269504088896341f + 12582912.0f;
-    const float n = shifted - 12582912.0f;
-    float r = x - n * 0.693359375f;
+// it vectorises on plain SSE2. Float or Vec16.
+template <typename T>
+inline T exp(T x) {
+    x = clamp_lanes(x, -87.33f, 88.37f);
+    const T shifted = x * 1.44269504088896341f + 12582912.0f;
+    const T n = shifted - 12582912.0f;
+    T r = x - n * 0.693359375f;
     r = r - n * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
+    T p = T{} + 1.9875691500e-4f;
     p = p * r + 1.3981999507e-3f;
     p = p * r + 8.3334519073e-3f;
     p = p * r + 4.1665795894e-2f;
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    const std::int32_t exponent = (static_cast<std::int32_t>(n) + 127) << 23;
-    return p * std::bit_cast<float>(exponent);
+    return p * exp2_whole(n);
 }
 
 // erf(x) as the rational approximation Eigen and TensorFlow use (generic_fast_erf_float): exact to
 // a few ulp on [-4, 4]; beyond that erf is +-1 in float. GELU needs the exact erf (not tanh).
-inline float erf(float x) {
-    x = std::min(std::max(x, -4.0f), 4.0f);
-    const float x2 = x * x;
-    float p = -2.72614225801306e-10f;
+// Float or Vec16.
+template <typename T>
+inline T erf(T x) {
+    x = clamp_lanes(x, -4.0f, 4.0f);
+    const T x2 = x * x;
+    T p = T{} + -2.72614225801306e-10f;
     p = p * x2 + 2.77068142495902e-08f;
     p = p * x2 + -2.10102402082508e-06f;
     p = p * x2 + -5.69250639462346e-05f;
@@ -57,12 +104,12 @@ inline float erf(float x) {
     p = p * x2 + -2.95459980854025e-03f;
     p = p * x2 + -1.60960333262415e-02f;
     p = p * x;
-    float q = -1.45660718464996e-05f;
+    T q = T{} + -1.45660718464996e-05f;
     q = q * x2 + -2.13374055278905e-04f;
     q = q * x2 + -1.68282697438203e-03f;
     q = q * x2 + -7.37332916720468e-03f;
     q = q * x2 + -1.42647390514189e-02f;
-    return p / q;
+    return p * reciprocal(q);
 }
 
 inline float sigmoid(float x) { return 1.0f / (1.0f + vec_math::exp(-x)); }
@@ -70,7 +117,9 @@ inline float sigmoid(float x) { return 1.0f / (1.0f + vec_math::exp(-x)); }
 // tanh(x) = 1 - 2 / (exp(2x) + 1): absolute error below 2e-7 everywhere.
 inline float tanh(float x) { return 1.0f - 2.0f / (vec_math::exp(2.0f * x) + 1.0f); }
 
-inline float gelu_erf(float x) { return 0.5f * x * (1.0f + vec_math::erf(x * 0.70710678118654752f)); }
+// Float or Vec16.
+template <typename T>
+inline T gelu_erf(T x) { return 0.5f * x * (1.0f + vec_math::erf(x * 0.70710678118654752f)); }
 
 inline float gelu_tanh(float x) {
     const float inner = 0.79788456080286536f * (x + 0.044715f * x * x * x);
@@ -106,15 +155,16 @@ inline void apply(float* x, std::size_t count, Activation activation) {
     }
 }
 
-// Reductions on GCC vector extensions (16 floats): one zmm under AVX-512, two ymm under AVX2,
-// four xmm on baseline x86-64. Plain loops with a lane array were left scalar by GCC 12.
-typedef float Vec16 __attribute__((vector_size(64), aligned(4)));
+// Reductions on GCC vector extensions (Vec16, 16 floats): one zmm under AVX-512, two ymm under
+// AVX2, four xmm on baseline x86-64. Plain loops with a lane array were left scalar by GCC 12.
 
 inline Vec16 load16(const float* x) {
     Vec16 value;
     std::memcpy(&value, x, sizeof(value));
     return value;
 }
+
+inline void store16(float* x, const Vec16& value) { std::memcpy(x, &value, sizeof(value)); }
 
 inline float horizontal_sum(const Vec16& value) {
     float total = 0.0f;

@@ -82,6 +82,7 @@ void gemm_int8_12x32(const void* a, std::size_t a_stride_bytes, std::size_t rows
         gemm_int8_12x32_rows<M>(static_cast<const char*>(a), a_stride_bytes,
                                 static_cast<const std::int8_t*>(b_panel), k_groups, tile, *epilogue);
     });
+    TileOut(tile, epilogue).finish(rows);
 }
 
 }  // namespace

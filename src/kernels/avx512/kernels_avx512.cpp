@@ -99,6 +99,7 @@ void gemm_bf16w_12x32(const void* a, std::size_t a_stride_bytes, std::size_t row
         gemm_bf16w_12x32_rows<M>(static_cast<const char*>(a), a_stride_bytes,
                                  static_cast<const std::uint32_t*>(b_panel), k_groups, out);
     });
+    out.finish(rows);
 }
 
 void gemm_f32_12x32(const void* a, std::size_t a_stride_bytes, std::size_t rows,
@@ -109,6 +110,7 @@ void gemm_f32_12x32(const void* a, std::size_t a_stride_bytes, std::size_t rows,
         gemm_f32_12x32_rows<M>(static_cast<const char*>(a), a_stride_bytes,
                                static_cast<const float*>(b_panel), k_groups, out);
     });
+    out.finish(rows);
 }
 
 // As quantize_u8_rows_impl (same range, zero point and round-half-even codes), sixteen at a time;
@@ -148,12 +150,11 @@ const IsaKernels& avx512_kernels() {
         IsaKernels result = portable_table("avx512");
         result.gemm_f32 = {"avx512_f32_12x32", 12, 32, 1, &gemm_f32_12x32, GemmInput::f32, 127, /*stores_output=*/true};
         // GCC 12 leaves the portable element-wise loops scalar (perf, MiniLM-L6 int8: quantisation
-        // 7.6%, epilogue 7.1%, attention softmax 5.3%), so take AVX2's hand-vectorised ones (and
-        // a sixteen-wide quantisation).
-        const IsaKernels& avx2 = avx2_kernels();
-        result.finish_tile = avx2.finish_tile;
+        // 7.6%, epilogue 7.1%), so take AVX2's hand-vectorised epilogue (whole panels skip it:
+        // TileOut) and a sixteen-wide quantisation. The attention softmax is the portable one,
+        // written on 16-lane vectors (one zmm here).
+        result.finish_tile = avx2_kernels().finish_tile;
         result.quantize_u8_rows = &quantize_u8_rows_avx512;
-        result.attention_softmax = avx2.attention_softmax;
         return result;
     }();
     return table;

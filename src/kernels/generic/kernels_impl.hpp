@@ -208,15 +208,29 @@ void layer_norm_impl(const float* x, const float* residual, std::size_t row_coun
     }
 }
 
-void softmax_row(float* x, std::size_t dim) {
-    const float row_max = vec_math::max(x, dim);
-    for (std::size_t idx = 0; idx < dim; ++idx) x[idx] = vec_math::exp(x[idx] - row_max);
-    const float inv_sum = 1.0f / vec_math::sum(x, dim);
-    for (std::size_t idx = 0; idx < dim; ++idx) x[idx] *= inv_sum;
+// softmax(scale * x) in place (scale > 0), sixteen lanes at a time: the scale goes into the
+// exponent (exp(scale * x - scale * max)) and the sum is taken in the same pass.
+void softmax_row(float* x, std::size_t dim, float scale) {
+    const float offset = vec_math::max(x, dim) * scale;
+    vec_math::Vec16 sum16 = {};
+    std::size_t idx = 0;
+    for (; idx + 16 <= dim; idx += 16) {
+        const vec_math::Vec16 value = vec_math::exp(vec_math::load16(x + idx) * scale - offset);
+        vec_math::store16(x + idx, value);
+        sum16 += value;
+    }
+    float sum = vec_math::horizontal_sum(sum16);
+    for (; idx < dim; ++idx) {
+        x[idx] = vec_math::exp(x[idx] * scale - offset);
+        sum += x[idx];
+    }
+    const float inv_sum = 1.0f / sum;
+    for (idx = 0; idx + 16 <= dim; idx += 16) vec_math::store16(x + idx, vec_math::load16(x + idx) * inv_sum);
+    for (; idx < dim; ++idx) x[idx] *= inv_sum;
 }
 
 void softmax_rows_impl(float* x, std::size_t row_count, std::size_t dim) {
-    for (std::size_t row = 0; row < row_count; ++row) softmax_row(x + row * dim, dim);
+    for (std::size_t row = 0; row < row_count; ++row) softmax_row(x + row * dim, dim, 1.0f);
 }
 
 void swiglu_impl(const float* up, std::size_t up_stride, const float* gate,
@@ -297,8 +311,7 @@ void attention_softmax_impl(float* scores, std::size_t row_count, std::size_t ro
     for (std::size_t row = 0; row < row_count; ++row) {
         float* row_scores = scores + row * row_stride;
         const std::size_t visible = causal ? std::min(key_count, first_query + row + 1) : key_count;
-        for (std::size_t key = 0; key < visible; ++key) row_scores[key] *= scale;
-        softmax_row(row_scores, visible);
+        softmax_row(row_scores, visible, scale);
         for (std::size_t key = visible; key < key_count; ++key) row_scores[key] = 0.0f;
     }
 }
