@@ -30,7 +30,7 @@ struct TileEpilogue {
     const float* bias = nullptr;
     float* y = nullptr;
     std::size_t y_stride = 0;
-    // With `y` set: applied after the bias. Only none and gelu_erf (BERT's FFN) are asked for.
+    // With `y` set: applied after the bias.
     Activation activation = Activation::none;
 };
 

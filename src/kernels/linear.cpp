@@ -263,10 +263,6 @@ void Linear::forward(const float* x, std::size_t row_count, float* y, Activation
     const std::size_t task_count = row_blocks * impl.panel_count;
     const auto* a_bytes = static_cast<const std::byte*>(a);
 
-    // Kernels that store their own tiles (AVX-512's) do so for whole panels without an
-    // activation or with erf-GELU; the rest go through the tile and finish_tile.
-    const bool stores_output =
-        gemm.stores_output && (activation == Activation::none || activation == Activation::gelu_erf);
     auto body = [&](std::size_t task_begin, std::size_t task_end) {
         alignas(64) float tile[16 * 64];
         for (std::size_t task = task_begin; task < task_end; ++task) {
@@ -290,7 +286,9 @@ void Linear::forward(const float* x, std::size_t row_count, float* y, Activation
                     epilogue = {row_scale + row, row_zero + row, impl.col_scale.data() + col_begin,
                                 impl.col_sum.data() + col_begin};
                 }
-                const bool kernel_stores = stores_output && cols == nr;
+                // Kernels that store their own tiles (AVX-512's) do so for whole panels, activation
+                // included; the rest go through the tile and finish_tile.
+                const bool kernel_stores = gemm.stores_output && cols == nr;
                 if (kernel_stores) {
                     epilogue.bias = bias;
                     epilogue.y = y + row * y_stride + col_begin;

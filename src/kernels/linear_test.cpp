@@ -76,6 +76,7 @@ const Case kCases[] = {
     {16, 384, 384, true, Activation::none},     {29, 128, 512, true, Activation::quick_gelu},
     {50, 96, 70, false, Activation::silu},      {24, 33, 64, true, Activation::tanh},
     {130, 384, 1536, true, Activation::gelu_erf}, {20, 64, 64, false, Activation::none},
+    {14, 48, 64, true, Activation::relu},
 };
 
 void check_precision(Precision precision, double tolerance_scale) {

@@ -112,23 +112,47 @@ inline T erf(T x) {
     return p * reciprocal(q);
 }
 
-inline float sigmoid(float x) { return 1.0f / (1.0f + vec_math::exp(-x)); }
+// The activations: float or Vec16.
+template <typename T>
+inline T sigmoid(T x) { return reciprocal(1.0f + vec_math::exp(-x)); }
 
 // tanh(x) = 1 - 2 / (exp(2x) + 1): absolute error below 2e-7 everywhere.
-inline float tanh(float x) { return 1.0f - 2.0f / (vec_math::exp(2.0f * x) + 1.0f); }
+template <typename T>
+inline T tanh(T x) { return 1.0f - 2.0f * reciprocal(vec_math::exp(2.0f * x) + 1.0f); }
 
-// Float or Vec16.
 template <typename T>
 inline T gelu_erf(T x) { return 0.5f * x * (1.0f + vec_math::erf(x * 0.70710678118654752f)); }
 
-inline float gelu_tanh(float x) {
-    const float inner = 0.79788456080286536f * (x + 0.044715f * x * x * x);
+template <typename T>
+inline T gelu_tanh(T x) {
+    const T inner = 0.79788456080286536f * (x + 0.044715f * x * x * x);
     return 0.5f * x * (1.0f + vec_math::tanh(inner));
 }
 
-inline float quick_gelu(float x) { return x * vec_math::sigmoid(1.702f * x); }
-inline float silu(float x) { return x * vec_math::sigmoid(x); }
-inline float relu(float x) { return std::max(x, 0.0f); }
+template <typename T>
+inline T quick_gelu(T x) { return x * vec_math::sigmoid(1.702f * x); }
+template <typename T>
+inline T silu(T x) { return x * vec_math::sigmoid(x); }
+template <typename T>
+inline T relu(T x) {
+    if constexpr (std::is_same_v<T, float>) return std::max(x, 0.0f);
+    else return x > T{} ? x : T{};
+}
+
+// One activation chosen at run time, for a float or Vec16.
+template <typename T>
+inline T activate(T x, Activation activation) {
+    switch (activation) {
+        case Activation::none: return x;
+        case Activation::gelu_erf: return vec_math::gelu_erf(x);
+        case Activation::gelu_tanh: return vec_math::gelu_tanh(x);
+        case Activation::quick_gelu: return vec_math::quick_gelu(x);
+        case Activation::relu: return vec_math::relu(x);
+        case Activation::tanh: return vec_math::tanh(x);
+        case Activation::silu: return vec_math::silu(x);
+    }
+    return x;
+}
 
 // One loop per activation, so each loop body is a straight line the vectoriser takes.
 inline void apply(float* x, std::size_t count, Activation activation) {
