@@ -6,13 +6,16 @@
 // FMA-bound, not load-bound (two 512-bit FMAs and two or three loads per cycle). With its data
 // hot in cache it runs at 91-97% of the measured FMA peak (Xeon, 2026-12-04).
 //
-// bf16 weights on fp32 FMAs ("widen"): the same tile over the bf16 panels of avx512/gemm_bf16.cpp
-// (pairs of K values per 32-bit lane), widened in registers: the even K value is the lane shifted
-// left by 16, the odd one the lane with its low half cleared. Activations stay fp32. It is the
+// bf16 weights on fp32 FMAs ("widen"): 10 rows x 32 columns over the bf16 panels of
+// avx512/gemm_bf16.cpp (pairs of K values per 32-bit lane), widened in registers: the even K value
+// is the lane shifted left by 16, the odd one the lane with its low half cleared. Activations stay
+// fp32. 10 rows, not 12: with 24 accumulators + 4 widened B vectors + 2 broadcasts GCC 12 ran out
+// of zmm registers and moved 12 accumulators per K pair through a temporary; at 10 rows the loop
+// is 40 FMAs, 20 broadcasts and no moves (+2-4% in tessera-gemm-bench and end to end). It is the
 // bf16 kernel unless vdpbf16ps measures >= 1.2x the FMA FLOP/s (dispatch.cpp measures it):
 // on the Xeon of 2026-12-04 vdpbf16ps ran at 0.47x (153 vs 327 GFLOP/s for 2 cores), so the dot
 // kernel made bf16 0.72x of ONNX Runtime fp32 while this one reads half the weight bytes at the
-// fp32 rate (4 shift/and per 48 FMAs).
+// fp32 rate (4 shift/and per 40 FMAs).
 // GCC 12 warns that _mm512_slli_epi32 reads its own _mm512_undefined_epi32() placeholder
 // uninitialised (a false positive inside the intrinsic header), so silence it for this file.
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -61,7 +64,7 @@ void gemm_f32_12x32_rows(const char* a, std::size_t a_stride_bytes, const float*
     if constexpr (r < M) out.store(r, lo##r, hi##r);
 
 template <int M>
-void gemm_bf16w_12x32_rows(const char* a, std::size_t a_stride_bytes, const std::uint32_t* b,
+void gemm_bf16w_10x32_rows(const char* a, std::size_t a_stride_bytes, const std::uint32_t* b,
                            std::size_t k_groups, const TileOut& out) {
     TESSERA_TILE_ROWS(TESSERA_DECLARE_ROW)
     const __m512i high_half = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
@@ -91,12 +94,12 @@ void gemm_bf16w_12x32_rows(const char* a, std::size_t a_stride_bytes, const std:
 #undef TESSERA_STORE_ROW
 #undef TESSERA_TILE_ROWS
 
-void gemm_bf16w_12x32(const void* a, std::size_t a_stride_bytes, std::size_t rows,
+void gemm_bf16w_10x32(const void* a, std::size_t a_stride_bytes, std::size_t rows,
                       const void* b_panel, std::size_t k_groups, float* tile,
                       const TileEpilogue* epilogue) {
     const TileOut out(tile, epilogue);
-    dispatch_rows<12>(rows, [&]<int M>() {
-        gemm_bf16w_12x32_rows<M>(static_cast<const char*>(a), a_stride_bytes,
+    dispatch_rows<10>(rows, [&]<int M>() {
+        gemm_bf16w_10x32_rows<M>(static_cast<const char*>(a), a_stride_bytes,
                                  static_cast<const std::uint32_t*>(b_panel), k_groups, out);
     });
     out.finish(rows);
@@ -161,7 +164,7 @@ const IsaKernels& avx512_kernels() {
 }
 
 GemmVariant avx512_bf16_widen_gemm() {
-    return {"avx512_bf16w_12x32", 12, 32, 2, &gemm_bf16w_12x32, GemmInput::f32, 127, /*stores_output=*/true};
+    return {"avx512_bf16w_10x32", 10, 32, 2, &gemm_bf16w_10x32, GemmInput::f32, 127, /*stores_output=*/true};
 }
 
 }  // namespace tessera::kernels::detail
