@@ -61,7 +61,7 @@ inline T exp2_whole(T n) {
 template <typename T>
 inline T reciprocal(T q) {
 #if defined(__AVX512F__)
-    if constexpr (std::is_same_v<T, Vec16>) {
+    if constexpr (sizeof(T) == sizeof(__m512)) {  // Vec16 (naming it here drops its attributes)
         const T estimate = reinterpret_cast<T>(_mm512_rcp14_ps(reinterpret_cast<__m512>(q)));
         return estimate * (2.0f - q * estimate);
     }
