@@ -108,7 +108,8 @@ int main(int argc, char** argv) {
         if (std::string_view(shape.name).find(shape_filter) == std::string_view::npos) continue;
         if (rows_override > 0) {
             std::string name = shape.name;
-            name.replace(name.find(' ') + 1, name.find('x') - name.find(' ') - 1, std::to_string(rows_override));
+            const std::size_t rows_at = name.find(' ') + 1;  // "<model>.<gemm> <rows>x<in>-><out>"
+            name.replace(rows_at, name.find('x', rows_at) - rows_at, std::to_string(rows_override));
             renamed.push_back(name);
             shape.name = renamed.back().c_str();
             shape.rows = rows_override;
