@@ -9,8 +9,8 @@ namespace tessera::models {
 
 namespace {
 
-// Chunks per thread to aim for: with longest-first chunks taken as threads free up, three give the
-// last chunk little room to leave one core idle at the end.
+// Chunks per thread to aim for in small batches: the chunks go longest first to whichever thread
+// is free, so with three per thread the last one leaves the other cores idle only briefly.
 constexpr std::size_t kChunksPerThread = 3;
 // Below this a chunk's GEMMs run on too few rows to fill the 12-row micro-kernel tiles.
 constexpr std::size_t kMinChunkTokens = 64;
