@@ -313,11 +313,8 @@ private:
                 members.push_back(order[next]);
                 ++next;
             }
-            std::vector<std::size_t> lengths(members.size());
-            for (std::size_t member_idx = 0; member_idx < members.size(); ++member_idx) {
-                lengths[member_idx] = batch.sequences[member_idx].length;
-            }
-            const auto chunk_ends = models::plan_sequence_chunks(lengths, pool_.thread_count(), encoder_->layer_weight_bytes());
+            const auto chunk_ends =
+                models::plan_sequence_chunks(batch.sequences, pool_.thread_count(), encoder_->layer_weight_bytes());
             if (chunk_ends.empty()) {
                 encoder_->encode(batch, hidden, &pool_);
                 for (std::size_t member_idx = 0; member_idx < members.size(); ++member_idx) {

@@ -144,9 +144,7 @@ struct ClipModel::Tower {
     void run(std::vector<float>& hidden, std::span<const kernels::SequenceSpan> sequences, bool causal,
              core::ThreadPool* pool) const {
         const std::size_t dim = config.hidden_dim;
-        std::vector<std::size_t> lengths(sequences.size());
-        for (std::size_t idx = 0; idx < sequences.size(); ++idx) lengths[idx] = sequences[idx].length;
-        const auto ends = pool != nullptr ? plan_sequence_chunks(lengths, pool->thread_count(), weight_bytes())
+        const auto ends = pool != nullptr ? plan_sequence_chunks(sequences, pool->thread_count(), weight_bytes())
                                           : std::vector<std::size_t>{};
         if (ends.empty()) return run_rows(hidden.data(), hidden.size() / dim, sequences, causal, pool);
         run_chunks(ends, *pool, [&](std::size_t, std::size_t begin, std::size_t end) {

@@ -46,6 +46,13 @@ std::vector<std::size_t> plan_sequence_chunks(std::span<const std::size_t> lengt
     return ends;
 }
 
+std::vector<std::size_t> plan_sequence_chunks(std::span<const kernels::SequenceSpan> sequences,
+                                              std::size_t thread_count, std::size_t weight_bytes) {
+    std::vector<std::size_t> lengths(sequences.size());
+    for (std::size_t idx = 0; idx < sequences.size(); ++idx) lengths[idx] = sequences[idx].length;
+    return plan_sequence_chunks(lengths, thread_count, weight_bytes);
+}
+
 void run_chunks(std::span<const std::size_t> ends, core::ThreadPool& pool,
                 const std::function<void(std::size_t, std::size_t, std::size_t)>& run) {
     std::atomic<std::size_t> next_chunk{0};

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/thread_pool.hpp"
+#include "kernels/attention.hpp"  // SequenceSpan
 
 namespace tessera::models {
 
@@ -44,6 +45,10 @@ std::size_t max_chunk_tokens();
 [[nodiscard]] std::vector<std::size_t> plan_sequence_chunks(std::span<const std::size_t> lengths,
                                                             std::size_t thread_count, std::size_t weight_bytes,
                                                             std::size_t max_tokens = max_chunk_tokens());
+
+// The same for a packed batch's sequences (their lengths, in batch order).
+[[nodiscard]] std::vector<std::size_t> plan_sequence_chunks(std::span<const kernels::SequenceSpan> sequences,
+                                                            std::size_t thread_count, std::size_t weight_bytes);
 
 // Runs run(chunk_idx, first_sequence, end_sequence) for every chunk of `ends`, each pool thread
 // taking the next chunk as it frees up (so with longest-first sequences the longest go first).
