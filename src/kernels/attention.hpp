@@ -6,6 +6,7 @@
 #include <span>
 
 #include "core/thread_pool.hpp"
+#include "tessera/embedder.hpp"  // tessera::Precision
 
 namespace tessera::kernels {
 
@@ -19,6 +20,9 @@ struct AttentionShape {
     std::size_t head_count = 0;
     std::size_t head_dim = 0;
     bool causal = false;  // CLIP text: token t attends to tokens <= t only
+    // int8: both products on the int8 GEMM kernel (u8 queries and probabilities, s8 keys and
+    // values, see attention.cpp); fp32 and bf16 run them in fp32.
+    Precision precision = Precision::fp32;
 };
 
 // For each sequence s, head h, token t:

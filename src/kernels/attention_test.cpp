@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <iostream>
 #include <vector>
 
 #include "kernels/kernel_test_util.hpp"
@@ -88,6 +89,133 @@ TEST(AttentionTest, PackedBatchMatchesDoubleOnEveryIsa) {
                     << testing::isa_name(level) << " heads " << c.heads << " idx " << idx;
             }
         }
+    }
+}
+
+// int8 attention (u8 queries and probabilities, s8 keys and values) against the same double
+// reference: every output row keeps its direction (cosine) and stays close in absolute terms.
+// The inputs are harsher than a model's (peaked softmaxes over values up to ~7).
+TEST(AttentionTest, Int8StaysCloseToDoubleOnEveryIsa) {
+    const Case cases[] = {
+        {3, 8, false, {1, 5, 17, 40}},
+        {12, 32, false, {128, 9, 64}},
+        {2, 64, true, {77, 3, 1}},
+        {4, 20, true, {33, 250}},
+    };
+    core::ThreadPool pool(2);
+    std::uint32_t seed = 200;
+    for (const auto& c : cases) {
+        const std::size_t hidden = c.heads * c.head_dim;
+        const std::size_t stride = 3 * hidden;
+        std::vector<SequenceSpan> seqs;
+        std::size_t rows = 0;
+        for (std::size_t length : c.lengths) {
+            seqs.push_back({rows, length});
+            rows += length;
+        }
+        auto qkv = random_floats(rows * stride, seed++, 1.5f);
+        const auto expected = reference(qkv, stride, seqs, c.heads, c.head_dim, c.causal, hidden, 2 * hidden, rows);
+        for (const auto level : available_isa_levels()) {
+            IsaScope scope(level);
+            std::vector<float> out(rows * hidden, -100.0f);
+            attention(qkv.data(), qkv.data() + hidden, qkv.data() + 2 * hidden, stride, seqs,
+                      {c.heads, c.head_dim, c.causal, Precision::int8}, out.data(), hidden, &pool);
+            double worst_cosine = 1.0, worst_error = 0.0, largest = 0.0;
+            for (std::size_t row = 0; row < rows; ++row) {
+                for (std::size_t head = 0; head < c.heads; ++head) {
+                    double dot = 0, norm_out = 0, norm_expected = 0;
+                    for (std::size_t d = 0; d < c.head_dim; ++d) {
+                        const std::size_t idx = row * hidden + head * c.head_dim + d;
+                        dot += out[idx] * expected[idx];
+                        norm_out += double(out[idx]) * out[idx];
+                        norm_expected += expected[idx] * expected[idx];
+                        largest = std::max(largest, std::abs(expected[idx]));
+                        worst_error = std::max(worst_error, std::abs(out[idx] - expected[idx]));
+                    }
+                    worst_cosine = std::min(worst_cosine, dot / std::sqrt(norm_out * norm_expected));
+                }
+            }
+            // Measured: cosine >= 0.9964, error <= 3.8% of the largest output (AVX2's 6-bit values
+            // the worst); the scores' 8-bit queries dominate, as softmax turns their error into
+            // relative weight errors.
+            EXPECT_GT(worst_cosine, 0.995) << testing::isa_name(level) << " heads " << c.heads;
+            EXPECT_LT(worst_error, 0.05 * largest) << testing::isa_name(level) << " heads " << c.heads;
+            std::cout << testing::isa_name(level) << " heads " << c.heads << ": worst cosine " << worst_cosine << ", error " << worst_error / largest << " of the largest output\n";
+            EXPECT_GT(worst_error, 0.0) << "int8 gave the fp32 result exactly: not actually quantised";
+        }
+    }
+}
+
+// The softmax that feeds int8 P . V: codes round(255 exp((s - max) scale)) for the visible keys,
+// zero up to key_padded, and the row scale 1 / sum(codes).
+TEST(AttentionTest, SoftmaxU8CodesOnEveryIsa) {
+    const std::size_t rows = 5, keys = 37, key_padded = 40, stride = 48, first_query = 30;
+    const float scale = 0.35f;
+    const auto scores = random_floats(rows * stride, 31, 6.0f);
+    for (const bool causal : {false, true}) {
+        for (const auto level : available_isa_levels()) {
+            IsaScope scope(level);
+            std::vector<std::uint8_t> codes(rows * key_padded, 77);
+            std::vector<float> row_scale(rows);
+            detail::active_kernels().attention_softmax_u8(scores.data(), rows, stride, keys, key_padded, first_query,
+                                                          causal, scale, codes.data(), key_padded, row_scale.data());
+            for (std::size_t row = 0; row < rows; ++row) {
+                const std::size_t visible = causal ? std::min(keys, first_query + row + 1) : keys;
+                double max_score = -1e300;
+                for (std::size_t key = 0; key < visible; ++key) max_score = std::max(max_score, double(scores[row * stride + key]));
+                int sum = 0;
+                for (std::size_t key = 0; key < key_padded; ++key) {
+                    const int code = codes[row * key_padded + key];
+                    sum += code;
+                    if (key >= visible) {
+                        ASSERT_EQ(code, 0) << "key " << key << " is not visible from row " << row;
+                        continue;
+                    }
+                    const double exact = 255.0 * std::exp((scores[row * stride + key] - max_score) * scale);
+                    ASSERT_NEAR(code, exact, 0.51) << testing::isa_name(level) << " row " << row << " key " << key;
+                }
+                EXPECT_FLOAT_EQ(row_scale[row], 1.0f / static_cast<float>(sum)) << testing::isa_name(level);
+            }
+        }
+    }
+}
+
+// Symmetric s8 codes of int8 attention's keys (a scale per row) and values (a scale per column).
+TEST(AttentionTest, SymmetricS8CodesOnEveryIsa) {
+    const std::size_t rows = 9, cols = 37, stride = 40, padded = 40;
+    auto x = random_floats(rows * stride, 41, 3.0f);
+    x[2 * stride + 5] = 0.0f;
+    for (std::size_t col = 0; col < cols; ++col) x[4 * stride + col] = 0.0f;  // an all-zero row
+    for (const auto level : available_isa_levels()) {
+        IsaScope scope(level);
+        const auto& isa = detail::active_kernels();
+        const int weight_max = isa.gemm_int8.weight_max;
+        std::vector<std::int8_t> by_row(rows * padded, 99), by_column(rows * cols, 99);
+        std::vector<float> row_scale(rows), row_sum(rows), col_scale(cols), col_sum(cols), inv_scratch(cols);
+        isa.quantize_s8_rows(x.data(), stride, rows, cols, padded, weight_max, by_row.data(), row_scale.data(), row_sum.data());
+        isa.quantize_s8_columns(x.data(), stride, rows, cols, weight_max, by_column.data(), col_scale.data(),
+                                col_sum.data(), inv_scratch.data());
+        std::vector<double> col_codes_sum(cols, 0.0);
+        for (std::size_t row = 0; row < rows; ++row) {
+            double sum = 0;
+            for (std::size_t col = 0; col < padded; ++col) {
+                const int code = by_row[row * padded + col];
+                sum += code;
+                if (col >= cols) {
+                    ASSERT_EQ(code, 0) << "K padding must be zero codes";
+                    continue;
+                }
+                const float value = x[row * stride + col];
+                ASSERT_LE(std::abs(code), weight_max);
+                ASSERT_NEAR(code * row_scale[row], value, 0.5001 * row_scale[row]) << testing::isa_name(level);
+                const int column_code = by_column[row * cols + col];
+                col_codes_sum[col] += column_code;
+                ASSERT_NEAR(column_code * col_scale[col], value, 0.5001 * col_scale[col]) << testing::isa_name(level);
+            }
+            EXPECT_EQ(row_sum[row], sum);
+        }
+        EXPECT_EQ(row_scale[4], 1.0f) << "an all-zero row keeps a usable scale";
+        for (std::size_t col = 0; col < cols; ++col) EXPECT_EQ(col_sum[col], col_codes_sum[col]);
     }
 }
 

@@ -88,6 +88,18 @@ struct IsaKernels {
     void (*attention_softmax)(float* scores, std::size_t row_count, std::size_t row_stride,
                               std::size_t key_count, std::size_t first_query, bool causal,
                               float scale) = nullptr;
+    // int8 attention (attention.cpp): the softmax leaving u8 probabilities, and symmetric s8
+    // codes of the keys (a scale per key) and values (a scale per head dim); see kernels_impl.hpp.
+    void (*attention_softmax_u8)(const float* scores, std::size_t row_count, std::size_t row_stride,
+                                 std::size_t key_count, std::size_t key_padded, std::size_t first_query,
+                                 bool causal, float scale, std::uint8_t* codes, std::size_t codes_stride,
+                                 float* row_scale) = nullptr;
+    void (*quantize_s8_rows)(const float* x, std::size_t x_stride, std::size_t row_count, std::size_t k,
+                             std::size_t k_padded, int weight_max, std::int8_t* out, float* scale,
+                             float* code_sum) = nullptr;
+    void (*quantize_s8_columns)(const float* x, std::size_t x_stride, std::size_t row_count,
+                                std::size_t cols, int weight_max, std::int8_t* out, float* scale,
+                                float* code_sum, float* inv_scale) = nullptr;
 };
 
 

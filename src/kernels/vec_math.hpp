@@ -72,11 +72,33 @@ inline T reciprocal(T q) {
 // exp(x) by range reduction to r in [-ln2/2, ln2/2] and the Cephes expf polynomial
 // (max relative error about 2 ulp). The rounding uses the 1.5*2^23 trick instead of nearbyint so
 // it vectorises on plain SSE2. Float or Vec16.
+// Under AVX-512, vrndscaleps and vscalefps take the rounding and the 2^n (same results, 4 fewer
+// instructions: the exp is most of a softmax).
+template <typename T>
+inline T round_to_whole(T x) {
+#if defined(__AVX512F__)
+    if constexpr (sizeof(T) == sizeof(__m512)) {
+        return reinterpret_cast<T>(_mm512_roundscale_ps(reinterpret_cast<__m512>(x), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    }
+#endif
+    return (x + 12582912.0f) - 12582912.0f;
+}
+
+// p * 2^n for whole-numbered n in the normal range.
+template <typename T>
+inline T times_exp2(T p, T n) {
+#if defined(__AVX512F__)
+    if constexpr (sizeof(T) == sizeof(__m512)) {
+        return reinterpret_cast<T>(_mm512_scalef_ps(reinterpret_cast<__m512>(p), reinterpret_cast<__m512>(n)));
+    }
+#endif
+    return p * exp2_whole(n);
+}
+
 template <typename T>
 inline T exp(T x) {
     x = clamp_lanes(x, -87.33f, 88.37f);
-    const T shifted = x * 1.44269504088896341f + 12582912.0f;
-    const T n = shifted - 12582912.0f;
+    const T n = round_to_whole(x * 1.44269504088896341f);
     T r = x - n * 0.693359375f;
     r = r - n * -2.12194440e-4f;
     T p = T{} + 1.9875691500e-4f;
@@ -86,7 +108,22 @@ inline T exp(T x) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    return p * exp2_whole(n);
+    return times_exp2(p, n);
+}
+
+// 2^t to ~4e-5 relative (degree-4 Taylor polynomial of 2^f, f in [-1/2, 1/2]), for results that
+// are rounded to 8 bits anyway (int8 attention's probabilities). t >= -126. Float or Vec16.
+template <typename T>
+inline T exp2_coarse(T t) {
+    t = clamp_lanes(t, -126.0f, 127.0f);
+    const T n = round_to_whole(t);
+    const T f = t - n;
+    T p = T{} + 9.6181291e-3f;
+    p = p * f + 5.5504109e-2f;
+    p = p * f + 2.4022651e-1f;
+    p = p * f + 6.9314718e-1f;
+    p = p * f + 1.0f;
+    return times_exp2(p, n);
 }
 
 // erf(x) as the rational approximation Eigen and TensorFlow use (generic_fast_erf_float): exact to
@@ -190,10 +227,36 @@ inline Vec16 load16(const float* x) {
 
 inline void store16(float* x, const Vec16& value) { std::memcpy(x, &value, sizeof(value)); }
 
+// Under AVX-512 the reductions are shuffle trees (vreduce): the lane loops are chains of 16
+// dependent adds, which dominated the per-row work of int8 attention's 32-value rows.
 inline float horizontal_sum(const Vec16& value) {
+#if defined(__AVX512F__)
+    return _mm512_reduce_add_ps(reinterpret_cast<__m512>(value));
+#else
     float total = 0.0f;
     for (int lane = 0; lane < 16; ++lane) total += value[lane];
     return total;
+#endif
+}
+
+inline float horizontal_max(const Vec16& value) {
+#if defined(__AVX512F__)
+    return _mm512_reduce_max_ps(reinterpret_cast<__m512>(value));
+#else
+    float best = value[0];
+    for (int lane = 1; lane < 16; ++lane) best = std::max(best, value[lane]);
+    return best;
+#endif
+}
+
+inline float horizontal_min(const Vec16& value) {
+#if defined(__AVX512F__)
+    return _mm512_reduce_min_ps(reinterpret_cast<__m512>(value));
+#else
+    float best = value[0];
+    for (int lane = 1; lane < 16; ++lane) best = std::min(best, value[lane]);
+    return best;
+#endif
 }
 
 inline float sum(const float* x, std::size_t count) {
@@ -227,6 +290,21 @@ inline float dot(const float* x, const float* y, std::size_t count) {
     return total;
 }
 
+inline Vec16 abs(const Vec16& value) { return value < 0.0f ? -value : value; }
+
+// max |x| (0 for count 0).
+inline float max_abs(const float* x, std::size_t count) {
+    Vec16 acc = {};
+    std::size_t idx = 0;
+    for (; idx + 16 <= count; idx += 16) {
+        const Vec16 value = abs(load16(x + idx));
+        acc = acc > value ? acc : value;
+    }
+    float best = horizontal_max(acc);
+    for (; idx < count; ++idx) best = std::max(best, x[idx] < 0.0f ? -x[idx] : x[idx]);
+    return best;
+}
+
 inline float max(const float* x, std::size_t count) {
     float best = x[0];
     std::size_t idx = 0;
@@ -236,7 +314,7 @@ inline float max(const float* x, std::size_t count) {
             const Vec16 value = load16(x + idx);
             acc = acc > value ? acc : value;
         }
-        for (int lane = 0; lane < 16; ++lane) best = std::max(best, acc[lane]);
+        best = std::max(best, horizontal_max(acc));
     }
     for (; idx < count; ++idx) best = std::max(best, x[idx]);
     return best;
@@ -251,7 +329,7 @@ inline float min(const float* x, std::size_t count) {
             const Vec16 value = load16(x + idx);
             acc = acc < value ? acc : value;
         }
-        for (int lane = 0; lane < 16; ++lane) best = std::min(best, acc[lane]);
+        best = std::min(best, horizontal_min(acc));
     }
     for (; idx < count; ++idx) best = std::min(best, x[idx]);
     return best;

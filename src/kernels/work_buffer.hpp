@@ -10,7 +10,7 @@
 
 namespace tessera::kernels {
 
-enum class WorkSlot { linear_input, attention, count };
+enum class WorkSlot { linear_input, attention, feed_forward, count };
 
 // Throws Error(resource_exhausted) when the allocation fails.
 void* work_buffer(WorkSlot slot, std::size_t bytes);

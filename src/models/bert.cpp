@@ -9,6 +9,7 @@
 #include <array>
 #include <cstring>
 
+#include "kernels/feed_forward.hpp"
 #include "kernels/ops.hpp"
 #include "models/registry.hpp"
 #include "tessera/error.hpp"
@@ -72,7 +73,8 @@ public:
                 const ModelLoadOptions& options)
         : ConfiguredTextEncoder(formats::parse_encoder_config(config)),
           weights_(std::move(store), "embeddings.word_embeddings.weight"),
-          activation_(activation_for(config_.hidden_act)) {
+          activation_(activation_for(config_.hidden_act)),
+          precision_(options.precision) {
         const std::size_t hidden = config_.hidden_dim;
         const std::size_t ffn = config_.ffn_dim;
         word_embeddings_ = weights_.floats("embeddings.word_embeddings.weight", {config_.vocab_size, hidden}).data();
@@ -117,17 +119,17 @@ public:
         std::vector<float> qkv(token_count * 3 * hidden_dim);
         std::vector<float> context(token_count * hidden_dim);
         std::vector<float> projected(token_count * hidden_dim);
-        std::vector<float> intermediate(token_count * config_.ffn_dim);
         const kernels::AttentionShape shape{.head_count = config_.head_count,
-                                            .head_dim = hidden_dim / config_.head_count};
+                                            .head_dim = hidden_dim / config_.head_count,
+                                            .precision = precision_};
         for (const Layer& layer : layers_) {
             layer.qkv.forward(hidden.data(), token_count, qkv.data(), kernels::Activation::none, pool);
             kernels::attention(qkv.data(), qkv.data() + hidden_dim, qkv.data() + 2 * hidden_dim, 3 * hidden_dim,
                                batch.sequences, shape, context.data(), hidden_dim, pool);
             layer.attention_out.forward(context.data(), token_count, projected.data(), kernels::Activation::none, pool);
             layer_norm(projected.data(), hidden.data(), token_count, layer.attention_norm, hidden.data(), pool);
-            layer.ffn_up.forward(hidden.data(), token_count, intermediate.data(), activation_, pool);
-            layer.ffn_down.forward(intermediate.data(), token_count, projected.data(), kernels::Activation::none, pool);
+            kernels::feed_forward(layer.ffn_up, activation_, layer.ffn_down, hidden.data(), token_count,
+                                  projected.data(), pool);
             layer_norm(projected.data(), hidden.data(), token_count, layer.output_norm, hidden.data(), pool);
         }
     }
@@ -176,6 +178,7 @@ private:
 
     WeightReader weights_;
     kernels::Activation activation_;
+    Precision precision_;
     const float* word_embeddings_ = nullptr;
     const float* position_embeddings_ = nullptr;
     const float* type_embeddings_ = nullptr;

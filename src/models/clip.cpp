@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "kernels/attention.hpp"
+#include "kernels/feed_forward.hpp"
 #include "kernels/ops.hpp"
 #include "models/registry.hpp"
 #include "models/sequence_chunks.hpp"
@@ -102,13 +103,15 @@ struct ClipModel::Tower {
 
     ClipTowerConfig config;
     kernels::Activation activation = kernels::Activation::quick_gelu;
+    Precision precision = Precision::fp32;
     std::vector<Layer> layers;
 
     Tower(const WeightReader& weights, const std::string& prefix, const ClipTowerConfig& tower_config,
           const std::filesystem::path& config_path, const ModelLoadOptions& options)
-        : config(tower_config), activation(clip_activation(tower_config.hidden_act, config_path)) {
+        : config(tower_config),
+          activation(clip_activation(tower_config.hidden_act, config_path)),
+          precision(options.precision) {
         const std::size_t hidden = config.hidden_dim;
-        const Precision precision = options.precision;
         layers = build_layers<Layer>(config.layer_count, options.pool, [&](std::size_t layer_idx) {
             const std::string name = prefix + "encoder.layers." + std::to_string(layer_idx) + ".";
             Layer layer;
@@ -169,8 +172,8 @@ struct ClipModel::Tower {
         std::vector<float> qkv(rows * 3 * dim);
         std::vector<float> context(rows * dim);
         std::vector<float> projected(rows * dim);
-        std::vector<float> intermediate(rows * config.ffn_dim);
-        const kernels::AttentionShape shape{.head_count = config.head_count, .head_dim = dim / config.head_count, .causal = causal};
+        const kernels::AttentionShape shape{.head_count = config.head_count, .head_dim = dim / config.head_count, .causal = causal,
+                                            .precision = precision};
         for (const Layer& layer : layers) {
             layer_norm(hidden, rows, layer.norm1, normed.data(), pool);
             layer.qkv.forward(normed.data(), rows, qkv.data(), kernels::Activation::none, pool);
@@ -179,8 +182,7 @@ struct ClipModel::Tower {
             layer.out_proj.forward(context.data(), rows, projected.data(), kernels::Activation::none, pool);
             kernels::add_inplace(hidden, projected.data(), rows * dim);
             layer_norm(hidden, rows, layer.norm2, normed.data(), pool);
-            layer.fc1.forward(normed.data(), rows, intermediate.data(), activation, pool);
-            layer.fc2.forward(intermediate.data(), rows, projected.data(), kernels::Activation::none, pool);
+            kernels::feed_forward(layer.fc1, activation, layer.fc2, normed.data(), rows, projected.data(), pool);
             kernels::add_inplace(hidden, projected.data(), rows * dim);
         }
     }

@@ -26,7 +26,9 @@ class NomicBertEncoder final : public ConfiguredTextEncoder {
 public:
     NomicBertEncoder(const formats::ModelConfig& config, std::shared_ptr<const formats::WeightStore> store,
                      const ModelLoadOptions& options)
-        : ConfiguredTextEncoder(formats::parse_encoder_config(config)), weights_(std::move(store), "embeddings.word_embeddings.weight") {
+        : ConfiguredTextEncoder(formats::parse_encoder_config(config)),
+          weights_(std::move(store), "embeddings.word_embeddings.weight"),
+          precision_(options.precision) {
         const std::size_t hidden = config_.hidden_dim;
         const std::size_t ffn = config_.ffn_dim;
         head_dim_ = hidden / config_.head_count;
@@ -102,7 +104,7 @@ public:
         std::vector<float> projected(token_count * hidden_dim);
         std::vector<float> up_gate(token_count * 2 * ffn);
         std::vector<float> gated(token_count * ffn);
-        const kernels::AttentionShape shape{.head_count = config_.head_count, .head_dim = head_dim_};
+        const kernels::AttentionShape shape{.head_count = config_.head_count, .head_dim = head_dim_, .precision = precision_};
         for (const Layer& layer : layers_) {
             layer.qkv.forward(hidden.data(), token_count, qkv.data(), kernels::Activation::none, pool);
             apply_rotary(batch, cos_table, sin_table, qkv.data());
@@ -183,6 +185,7 @@ private:
     }
 
     WeightReader weights_;
+    Precision precision_;
     std::size_t head_dim_ = 0;
     std::size_t rotary_dim_ = 0;
     std::vector<double> inverse_frequencies_;

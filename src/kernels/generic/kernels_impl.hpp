@@ -316,6 +316,111 @@ void attention_softmax_impl(float* scores, std::size_t row_count, std::size_t ro
     }
 }
 
+// Symmetric s8 codes (code = round(x / scale), scale = max|x| / weight_max) with a scale per row
+// (quantize_s8_rows: int8 attention's keys) or per column (quantize_s8_columns: its values), and
+// each scale's sum of codes (the zero-point correction of the int8 epilogue). Float or Vec16.
+template <typename T>
+inline T s8_code(T value, T inv_scale, float weight_max) {
+    const T code = (value * inv_scale + 12582912.0f) - 12582912.0f;  // round half even
+    return vec_math::clamp_lanes(code, -weight_max, weight_max);
+}
+
+inline float s8_scale(float max_abs, float weight_max) { return max_abs > 0.0f ? max_abs / weight_max : 1.0f; }
+
+typedef std::int8_t S8x16 __attribute__((vector_size(16), aligned(1)));
+
+void quantize_s8_rows_impl(const float* x, std::size_t x_stride, std::size_t row_count, std::size_t k,
+                           std::size_t k_padded, int weight_max, std::int8_t* out, float* scale,
+                           float* code_sum) {
+    const auto limit = static_cast<float>(weight_max);
+    for (std::size_t row = 0; row < row_count; ++row) {
+        const float* x_row = x + row * x_stride;
+        std::int8_t* out_row = out + row * k_padded;
+        const float row_scale = s8_scale(vec_math::max_abs(x_row, k), limit), inv_scale = 1.0f / row_scale;
+        vec_math::Vec16 sum16 = {};
+        std::size_t col = 0;
+        for (; col + 16 <= k; col += 16) {
+            const vec_math::Vec16 code = s8_code(vec_math::load16(x_row + col), vec_math::Vec16{} + inv_scale, limit);
+            sum16 += code;
+            const S8x16 bytes = __builtin_convertvector(__builtin_convertvector(code, vec_math::Int16), S8x16);
+            std::memcpy(out_row + col, &bytes, sizeof(bytes));
+        }
+        float sum = vec_math::horizontal_sum(sum16);
+        for (; col < k; ++col) {
+            const float code = s8_code(x_row[col], inv_scale, limit);
+            out_row[col] = static_cast<std::int8_t>(code);
+            sum += code;
+        }
+        for (col = k; col < k_padded; ++col) out_row[col] = 0;
+        scale[row] = row_scale;
+        code_sum[row] = sum;
+    }
+}
+
+// `inv_scale` is caller scratch of `cols` floats (no allocation per head).
+void quantize_s8_columns_impl(const float* x, std::size_t x_stride, std::size_t row_count, std::size_t cols,
+                              int weight_max, std::int8_t* out, float* scale, float* code_sum, float* inv_scale) {
+    const auto limit = static_cast<float>(weight_max);
+    std::fill(scale, scale + cols, 0.0f);
+    for (std::size_t row = 0; row < row_count; ++row) {
+        const float* x_row = x + row * x_stride;
+        for (std::size_t col = 0; col < cols; ++col) {
+            const float value = x_row[col] < 0.0f ? -x_row[col] : x_row[col];
+            scale[col] = scale[col] > value ? scale[col] : value;
+        }
+    }
+    for (std::size_t col = 0; col < cols; ++col) {
+        scale[col] = s8_scale(scale[col], limit);
+        inv_scale[col] = 1.0f / scale[col];
+        code_sum[col] = 0.0f;
+    }
+    for (std::size_t row = 0; row < row_count; ++row) {
+        const float* x_row = x + row * x_stride;
+        std::int8_t* out_row = out + row * cols;
+        for (std::size_t col = 0; col < cols; ++col) {
+            const float code = s8_code(x_row[col], inv_scale[col], limit);
+            out_row[col] = static_cast<std::int8_t>(code);
+            code_sum[col] += code;
+        }
+    }
+}
+
+// int8 attention's softmax: as attention_softmax_impl, but the probabilities leave as u8 codes of
+// exp(s - max) (in (0, 1], so code = round(255 e) needs no range pass) with the row's scale
+// 1 / (sum of codes): P . V then normalises by exactly the weights it multiplied. Codes are zero
+// from the last visible key to key_padded (the P . V GEMM runs over whole K groups).
+void attention_softmax_u8_impl(const float* scores, std::size_t row_count, std::size_t row_stride,
+                               std::size_t key_count, std::size_t key_padded, std::size_t first_query,
+                               bool causal, float scale, std::uint8_t* codes, std::size_t codes_stride,
+                               float* row_scale) {
+    typedef std::uint8_t U8x16 __attribute__((vector_size(16), aligned(1)));
+    for (std::size_t row = 0; row < row_count; ++row) {
+        const float* row_scores = scores + row * row_stride;
+        std::uint8_t* row_codes = codes + row * codes_stride;
+        const std::size_t visible = causal ? std::min(key_count, first_query + row + 1) : key_count;
+        // exp((s - max) * scale) as 2^(s * log2e_scale - offset)
+        const float log2e_scale = scale * 1.44269504088896341f;
+        const float offset = vec_math::max(row_scores, visible) * log2e_scale;
+        vec_math::Vec16 sum16 = {};  // whole codes: exact in float up to 2^24
+        std::size_t key = 0;
+        for (; key + 16 <= visible; key += 16) {
+            const vec_math::Vec16 e = vec_math::exp2_coarse(vec_math::load16(row_scores + key) * log2e_scale - offset);
+            const vec_math::Int16 code = __builtin_convertvector(e * 255.0f + 0.5f, vec_math::Int16);
+            sum16 += __builtin_convertvector(code, vec_math::Vec16);
+            const U8x16 bytes = __builtin_convertvector(code, U8x16);
+            std::memcpy(row_codes + key, &bytes, sizeof(bytes));
+        }
+        float sum = vec_math::horizontal_sum(sum16);
+        for (; key < visible; ++key) {
+            const auto code = static_cast<std::int32_t>(vec_math::exp2_coarse(row_scores[key] * log2e_scale - offset) * 255.0f + 0.5f);
+            row_codes[key] = static_cast<std::uint8_t>(code);
+            sum += static_cast<float>(code);
+        }
+        std::memset(row_codes + visible, 0, key_padded - visible);
+        row_scale[row] = 1.0f / sum;  // sum >= 255: the maximum's own code
+    }
+}
+
 // The element-wise part of a table, shared by every ISA file.
 inline IsaKernels portable_table(const char* name) {
     IsaKernels table;
@@ -331,6 +436,9 @@ inline IsaKernels portable_table(const char* name) {
     table.to_bf16_rows = &to_bf16_rows_impl;
     table.quantize_u8_rows = &quantize_u8_rows_impl;
     table.attention_softmax = &attention_softmax_impl;
+    table.attention_softmax_u8 = &attention_softmax_u8_impl;
+    table.quantize_s8_rows = &quantize_s8_rows_impl;
+    table.quantize_s8_columns = &quantize_s8_columns_impl;
     return table;
 }
 
