@@ -1,4 +1,4 @@
-// What the AVX-512 12x32 micro-kernels share (kernels_avx512.cpp, gemm_int8.cpp): the weight panel
+// What the AVX-512 12x32 micro-kernels share (kernels_avx512.cpp, gemm_int8.cpp, gemm_bf16.cpp): the weight panel
 // prefetch and TileOut, where a tile's rows go.
 #pragma once
 
@@ -12,7 +12,7 @@
 
 namespace tessera::kernels::detail {
 
-// How far ahead of its K step a micro-kernel prefetches its weight panel (all three AVX-512
+// How far ahead of its K step a micro-kernel prefetches its weight panel (all four AVX-512
 // kernels read 128 bytes of panel per step, so 4 KB is 32 steps). Without it the kernels waited on
 // weights streamed from L3: a 16-row tile over 40 MB of fp32 panels ran at ~50 GFLOP/s per core
 // (the L2 streamer does not run far enough ahead), with it at 110-130; end to end (ab.py, one run,
