@@ -161,10 +161,11 @@ struct Int8HeadScratch {
     float* tile;            // mr x nr
 };
 
-struct Int8HeadDims {
+// A head's padded sizes for a reduced-precision kernel (int8 or bf16: K groups of gemm.k_group).
+struct HeadDims {
     std::size_t key_panels, dim_panels, padded_length, dim_padded, key_padded;
 
-    Int8HeadDims(std::size_t length, std::size_t head_dim, const detail::GemmVariant& gemm)
+    HeadDims(std::size_t length, std::size_t head_dim, const detail::GemmVariant& gemm)
         : key_panels((length + gemm.nr - 1) / gemm.nr),
           dim_panels((head_dim + gemm.nr - 1) / gemm.nr),
           padded_length(key_panels * gemm.nr),
@@ -172,16 +173,26 @@ struct Int8HeadDims {
           key_padded(round_up(length, gemm.k_group)) {}
 };
 
+// Lays a head's scratch parts out from `base`, 64-byte aligned; with base == nullptr it only
+// counts the bytes (`used`), so one function gives both the size and the layout.
+struct ScratchLayout {
+    std::byte* base;
+    std::size_t used = 0;
+
+    template <typename T>
+    void take(T*& part, std::size_t count) {
+        part = base != nullptr ? reinterpret_cast<T*>(base + used) : nullptr;
+        used += round_up(count * sizeof(T), 64);
+    }
+};
+
 // Lays the scratch out from `base`; with base == nullptr it only counts (the returned size).
 std::size_t carve_int8(std::byte* base, std::size_t length, std::size_t head_dim, const detail::GemmVariant& gemm,
                        Int8HeadScratch& scratch) {
-    const Int8HeadDims dims(length, head_dim, gemm);
+    const HeadDims dims(length, head_dim, gemm);
     const std::size_t nr = gemm.nr, query_block = 4 * gemm.mr;
-    std::size_t used = 0;
-    auto take = [&]<typename T>(T*& part, std::size_t count) {
-        part = base != nullptr ? reinterpret_cast<T*>(base + used) : nullptr;
-        used += round_up(count * sizeof(T), 64);
-    };
+    ScratchLayout layout{base};
+    auto take = [&](auto*& part, std::size_t count) { layout.take(part, count); };
     take(scratch.k_rows, length * dims.dim_padded);
     take(scratch.k_packed, dims.key_panels * dims.dim_padded * nr);
     take(scratch.k_scale, dims.padded_length);
@@ -199,45 +210,48 @@ std::size_t carve_int8(std::byte* base, std::size_t length, std::size_t head_dim
     take(scratch.p_scale, query_block);
     take(scratch.p_zero, query_block);
     take(scratch.tile, gemm.mr * nr);
-    return used;
+    return layout.used;
 }
 
-// The int8 kernels' K group: 4 values, one int32 lane of vpdpbusd (every int8 variant uses it).
+// The reduced-precision kernels' K group: one 32-bit lane of vpdpbusd (4 int8 values) or
+// vdpbf16ps (2 bf16 values); every int8 and bf16-dot variant uses it.
 constexpr std::size_t kInt8Group = 4;
+constexpr std::size_t kBf16Group = 2;
 
-// Row-major codes (k_padded per row) -> panels in which each row is a column: group g of row r
-// (4 codes, one int32) at g * nr + (r - p * nr) of panel p, in int32s.
-void pack_rows_as_columns(const std::int8_t* rows, std::size_t row_count, std::size_t k_padded, std::size_t nr,
-                          std::int8_t* panels) {
-    const std::size_t panel_count = (row_count + nr - 1) / nr, groups = k_padded / kInt8Group;
+// Row-major values (k_padded per row, a whole number of groups of G) -> panels in which each row
+// is a column: group g of row r (G values, 32 bits) at g * nr + (r - p * nr) of panel p, in groups.
+template <typename T, std::size_t G>
+void pack_rows_as_columns(const T* rows, std::size_t row_count, std::size_t k_padded, std::size_t nr, T* panels) {
+    static_assert(sizeof(T) * G == sizeof(std::uint32_t));
+    const std::size_t panel_count = (row_count + nr - 1) / nr, groups = k_padded / G;
     for (std::size_t panel = 0; panel < panel_count; ++panel) {
-        std::int8_t* dst = panels + panel * k_padded * nr;
+        T* dst = panels + panel * k_padded * nr;
         for (std::size_t col = 0; col < nr; ++col) {
             const std::size_t row = panel * nr + col;
             for (std::size_t group = 0; group < groups; ++group) {
                 std::uint32_t quad = 0;
-                if (row < row_count) std::memcpy(&quad, rows + row * k_padded + group * kInt8Group, sizeof(quad));
-                std::memcpy(dst + (group * nr + col) * kInt8Group, &quad, sizeof(quad));
+                if (row < row_count) std::memcpy(&quad, rows + row * k_padded + group * G, sizeof(quad));
+                std::memcpy(dst + (group * nr + col) * G, &quad, sizeof(quad));
             }
         }
     }
 }
 
-// Row-major codes (row_count rows of `cols`, row_count % 4 == 0) -> panels of nr columns with the
-// rows as the K axis: code (r, c) at ((r / 4) * nr + c - p * nr) * 4 + r % 4 of panel p.
-void pack_columns(const std::int8_t* rows, std::size_t row_count, std::size_t cols, std::size_t nr,
-                  std::int8_t* panels) {
+// Row-major values (row_count rows of `cols`, row_count % G == 0) -> panels of nr columns with
+// the rows as the K axis: value (r, c) at ((r / G) * nr + c - p * nr) * G + r % G of panel p.
+template <typename T, std::size_t G>
+void pack_columns(const T* rows, std::size_t row_count, std::size_t cols, std::size_t nr, T* panels) {
     const std::size_t panel_count = (cols + nr - 1) / nr;
     for (std::size_t panel = 0; panel < panel_count; ++panel) {
-        std::int8_t* dst = panels + panel * row_count * nr;
+        T* dst = panels + panel * row_count * nr;
         const std::size_t width = std::min(nr, cols - panel * nr);
-        for (std::size_t group = 0; group < row_count / kInt8Group; ++group) {
-            std::int8_t* group_dst = dst + group * nr * kInt8Group;
-            const std::int8_t* src = rows + group * kInt8Group * cols + panel * nr;
+        for (std::size_t group = 0; group < row_count / G; ++group) {
+            T* group_dst = dst + group * nr * G;
+            const T* src = rows + group * G * cols + panel * nr;
             for (std::size_t col = 0; col < width; ++col) {
-                for (std::size_t t = 0; t < kInt8Group; ++t) group_dst[col * kInt8Group + t] = src[t * cols + col];
+                for (std::size_t t = 0; t < G; ++t) group_dst[col * G + t] = src[t * cols + col];
             }
-            std::memset(group_dst + width * kInt8Group, 0, (nr - width) * kInt8Group);
+            std::fill(group_dst + width * G, group_dst + nr * G, T{0});
         }
     }
 }
@@ -248,20 +262,20 @@ void attention_head_int8(const detail::IsaKernels& isa, const float* q, const fl
     const detail::GemmVariant& gemm = isa.gemm_int8;
     const std::size_t nr = gemm.nr, mr = gemm.mr, kg = kInt8Group;
     if (gemm.k_group != kInt8Group) throw Error(ErrorCode::internal, "attention: int8 kernel without 4-value K groups");
-    const Int8HeadDims dims(length, head_dim, gemm);
+    const HeadDims dims(length, head_dim, gemm);
 
     isa.quantize_s8_rows(k, qkv_stride, length, head_dim, dims.dim_padded, gemm.weight_max, scratch.k_rows,
                          scratch.k_scale, scratch.k_sum);
     std::fill(scratch.k_scale + length, scratch.k_scale + dims.padded_length, 0.0f);
     std::fill(scratch.k_sum + length, scratch.k_sum + dims.padded_length, 0.0f);
-    pack_rows_as_columns(scratch.k_rows, length, dims.dim_padded, nr, scratch.k_packed);
+    pack_rows_as_columns<std::int8_t, kInt8Group>(scratch.k_rows, length, dims.dim_padded, nr, scratch.k_packed);
 
     isa.quantize_s8_columns(v, qkv_stride, length, head_dim, gemm.weight_max, scratch.v_rows, scratch.v_scale,
                             scratch.v_sum, scratch.v_inv_scale);
     std::memset(scratch.v_rows + length * head_dim, 0, (dims.key_padded - length) * head_dim);
     std::fill(scratch.v_scale + head_dim, scratch.v_scale + dims.dim_panels * nr, 0.0f);
     std::fill(scratch.v_sum + head_dim, scratch.v_sum + dims.dim_panels * nr, 0.0f);
-    pack_columns(scratch.v_rows, dims.key_padded, head_dim, nr, scratch.v_packed);
+    pack_columns<std::int8_t, kInt8Group>(scratch.v_rows, dims.key_padded, head_dim, nr, scratch.v_packed);
 
     isa.quantize_u8_rows(q, qkv_stride, length, head_dim, dims.dim_padded, scratch.q_codes, scratch.q_scale,
                          scratch.q_zero);
@@ -313,6 +327,101 @@ void attention_head_int8(const detail::IsaKernels& isa, const float* q, const fl
     }
 }
 
+// ---- bf16 ----------------------------------------------------------------------------------
+// Where the bf16 kernel is vdpbf16ps (GemmInput::bf16), both products run on it: Q, K, the
+// softmaxed P and V rounded to bf16, scores and outputs accumulated in fp32. (With the "widen"
+// kernel, fp32 activations times bf16 weights, there is no gain over fp32: attention stays fp32.)
+
+struct Bf16HeadScratch {
+    std::uint16_t* k_rows;    // length x dim_padded (packed into k_packed)
+    std::uint16_t* k_packed;  // key_panels x dim_padded x nr
+    std::uint16_t* v_rows;    // key_padded x head_dim (zero past the last key)
+    std::uint16_t* v_packed;  // dim_panels x key_padded x nr
+    std::uint16_t* q_rows;    // length x dim_padded
+    float* scores;            // 4 mr x padded_length
+    std::uint16_t* p_rows;    // 4 mr x key_padded
+    float* tile;              // mr x nr
+};
+
+std::size_t carve_bf16(std::byte* base, std::size_t length, std::size_t head_dim, const detail::GemmVariant& gemm,
+                       Bf16HeadScratch& scratch) {
+    const HeadDims dims(length, head_dim, gemm);
+    const std::size_t nr = gemm.nr, query_block = 4 * gemm.mr;
+    ScratchLayout layout{base};
+    layout.take(scratch.k_rows, length * dims.dim_padded);
+    layout.take(scratch.k_packed, dims.key_panels * dims.dim_padded * nr);
+    layout.take(scratch.v_rows, dims.key_padded * head_dim);
+    layout.take(scratch.v_packed, dims.dim_panels * dims.key_padded * nr);
+    layout.take(scratch.q_rows, length * dims.dim_padded);
+    layout.take(scratch.scores, query_block * dims.padded_length);
+    layout.take(scratch.p_rows, query_block * dims.key_padded);
+    layout.take(scratch.tile, gemm.mr * nr);
+    return layout.used;
+}
+
+bool bf16_attention_runs(const detail::IsaKernels& isa) {
+    return isa.gemm_bf16.kernel != nullptr && isa.gemm_bf16.input == detail::GemmInput::bf16 &&
+           isa.gemm_bf16.k_group == kBf16Group;
+}
+
+void attention_head_bf16(const detail::IsaKernels& isa, const float* q, const float* k, const float* v,
+                         std::size_t qkv_stride, std::size_t length, std::size_t head_dim, bool causal, float scale,
+                         float* out, std::size_t out_stride, const Bf16HeadScratch& scratch) {
+    const detail::GemmVariant& gemm = isa.gemm_bf16;
+    const std::size_t nr = gemm.nr, mr = gemm.mr;
+    const HeadDims dims(length, head_dim, gemm);
+    constexpr std::size_t kBytes = sizeof(std::uint16_t);
+
+    isa.to_bf16_rows(k, qkv_stride, length, head_dim, dims.dim_padded, scratch.k_rows);
+    pack_rows_as_columns<std::uint16_t, kBf16Group>(scratch.k_rows, length, dims.dim_padded, nr, scratch.k_packed);
+    isa.to_bf16_rows(v, qkv_stride, length, head_dim, head_dim, scratch.v_rows);
+    std::fill(scratch.v_rows + length * head_dim, scratch.v_rows + dims.key_padded * head_dim, std::uint16_t{0});
+    pack_columns<std::uint16_t, kBf16Group>(scratch.v_rows, dims.key_padded, head_dim, nr, scratch.v_packed);
+    isa.to_bf16_rows(q, qkv_stride, length, head_dim, dims.dim_padded, scratch.q_rows);
+
+    const std::size_t query_block = 4 * mr;
+    for (std::size_t q_begin = 0; q_begin < length; q_begin += query_block) {
+        const std::size_t q_count = std::min(query_block, length - q_begin);
+        const std::size_t key_limit = causal ? q_begin + q_count : length;
+        const std::size_t panels_needed = (key_limit + nr - 1) / nr;
+        for (std::size_t row = 0; row < q_count; row += mr) {
+            const std::size_t rows = std::min(mr, q_count - row);
+            for (std::size_t panel = 0; panel < panels_needed; ++panel) {
+                float* score_rows = scratch.scores + row * dims.padded_length + panel * nr;
+                const detail::TileEpilogue direct{.y = score_rows, .y_stride = dims.padded_length};
+                gemm.kernel(scratch.q_rows + (q_begin + row) * dims.dim_padded, dims.dim_padded * kBytes, rows,
+                            scratch.k_packed + panel * dims.dim_padded * nr, dims.dim_padded / kBf16Group,
+                            scratch.tile, gemm.stores_output ? &direct : nullptr);
+                if (gemm.stores_output) continue;
+                for (std::size_t tile_row = 0; tile_row < rows; ++tile_row) {
+                    std::memcpy(score_rows + tile_row * dims.padded_length, scratch.tile + tile_row * nr,
+                                nr * sizeof(float));
+                }
+            }
+        }
+        isa.attention_softmax(scratch.scores, q_count, dims.padded_length, key_limit, q_begin, causal, scale);
+        // P in bf16, rows of the visible keys rounded up to a whole K group (zero-padded).
+        const std::size_t p_stride = round_up(key_limit, kBf16Group);
+        isa.to_bf16_rows(scratch.scores, dims.padded_length, q_count, key_limit, p_stride, scratch.p_rows);
+        for (std::size_t row = 0; row < q_count; row += mr) {
+            const std::size_t rows = std::min(mr, q_count - row);
+            for (std::size_t panel = 0; panel < dims.dim_panels; ++panel) {
+                const std::size_t width = std::min(nr, head_dim - panel * nr);
+                float* out_rows = out + (q_begin + row) * out_stride + panel * nr;
+                const detail::TileEpilogue direct{.y = out_rows, .y_stride = out_stride};
+                const bool stores = gemm.stores_output && width == nr;
+                gemm.kernel(scratch.p_rows + row * p_stride, p_stride * kBytes, rows,
+                            scratch.v_packed + panel * dims.key_padded * nr, p_stride / kBf16Group, scratch.tile,
+                            stores ? &direct : nullptr);
+                if (stores) continue;
+                for (std::size_t tile_row = 0; tile_row < rows; ++tile_row) {
+                    std::memcpy(out_rows + tile_row * out_stride, scratch.tile + tile_row * nr, width * sizeof(float));
+                }
+            }
+        }
+    }
+}
+
 }  // namespace
 
 void attention(const float* q, const float* k, const float* v, std::size_t qkv_stride,
@@ -332,6 +441,7 @@ void attention(const float* q, const float* k, const float* v, std::size_t qkv_s
     });
     const std::size_t task_count = sequences.size() * head_count;
     const bool int8 = shape.precision == Precision::int8;
+    const bool bf16 = shape.precision == Precision::bf16 && bf16_attention_runs(isa);
 
     auto body = [&](std::size_t task_begin, std::size_t task_end) {
         std::size_t longest = 0;
@@ -339,8 +449,11 @@ void attention(const float* q, const float* k, const float* v, std::size_t qkv_s
             longest = std::max(longest, sequences[order[task / head_count]].length);
         }
         Int8HeadScratch int8_scratch{};
-        const std::size_t scratch_bytes = int8 ? carve_int8(nullptr, longest, head_dim, isa.gemm_int8, int8_scratch)
-                                               : scratch_floats(longest, head_dim, isa.gemm_f32) * sizeof(float);
+        Bf16HeadScratch bf16_scratch{};
+        const std::size_t scratch_bytes =
+            int8   ? carve_int8(nullptr, longest, head_dim, isa.gemm_int8, int8_scratch)
+            : bf16 ? carve_bf16(nullptr, longest, head_dim, isa.gemm_bf16, bf16_scratch)
+                   : scratch_floats(longest, head_dim, isa.gemm_f32) * sizeof(float);
         auto* base = static_cast<std::byte*>(work_buffer(WorkSlot::attention, scratch_bytes));
         for (std::size_t task = task_begin; task < task_end; ++task) {
             const SequenceSpan& seq = sequences[order[task / head_count]];
@@ -352,6 +465,10 @@ void attention(const float* q, const float* k, const float* v, std::size_t qkv_s
                 carve_int8(base, seq.length, head_dim, isa.gemm_int8, int8_scratch);
                 attention_head_int8(isa, q + row_offset, k + row_offset, v + row_offset, qkv_stride, seq.length,
                                     head_dim, shape.causal, scale, head_out, out_stride, int8_scratch);
+            } else if (bf16) {
+                carve_bf16(base, seq.length, head_dim, isa.gemm_bf16, bf16_scratch);
+                attention_head_bf16(isa, q + row_offset, k + row_offset, v + row_offset, qkv_stride, seq.length,
+                                    head_dim, shape.causal, scale, head_out, out_stride, bf16_scratch);
             } else {
                 attention_head(isa, q + row_offset, k + row_offset, v + row_offset, qkv_stride, seq.length,
                                head_dim, shape.causal, scale, head_out, out_stride,

@@ -21,7 +21,8 @@ struct AttentionShape {
     std::size_t head_dim = 0;
     bool causal = false;  // CLIP text: token t attends to tokens <= t only
     // int8: both products on the int8 GEMM kernel (u8 queries and probabilities, s8 keys and
-    // values, see attention.cpp); fp32 and bf16 run them in fp32.
+    // values); bf16: on the bf16 kernel where it takes bf16 inputs (vdpbf16ps), else in fp32, as
+    // fp32 does. See attention.cpp.
     Precision precision = Precision::fp32;
 };
 
