@@ -61,12 +61,55 @@ HeadScratch carve(float* base, std::size_t length, std::size_t head_dim, const d
     return scratch;
 }
 
+// One micro-kernel call into `width` columns of rows of y: straight from the kernel where it
+// stores whole panels itself (GemmVariant::stores_output), else through the tile. `epilogue`
+// carries what the kernel needs besides (int8's scales); y and y_stride are set here.
+void gemm_into(const detail::GemmVariant& gemm, const void* a, std::size_t a_stride_bytes, std::size_t rows,
+               const void* panel, std::size_t k_groups, float* tile, detail::TileEpilogue epilogue, float* y,
+               std::size_t y_stride, std::size_t width) {
+    const bool stores = gemm.stores_output && width == gemm.nr;
+    if (stores) epilogue.y = y, epilogue.y_stride = y_stride;
+    gemm.kernel(a, a_stride_bytes, rows, panel, k_groups, tile, &epilogue);
+    if (stores) return;
+    for (std::size_t row = 0; row < rows; ++row) std::memcpy(y + row * y_stride, tile + row * gemm.nr, width * sizeof(float));
+}
+
+// A head's two products, queries in blocks of 4 mr (a block's scores stay in L2), the
+// precision's GEMM calls and softmax passed in:
+//   score(query, rows, key_panel, score_rows)      rows of S for one panel of nr keys
+//   normalise(first_query, query_count, key_limit)  the block's scores -> P
+//   output(block_row, rows, dim_panel, out_rows, width, key_limit)  rows of O for one panel of dims
+// Causal: keys after the block's last query are never visible (key_limit).
+template <typename Score, typename Normalise, typename Output>
+void run_query_blocks(std::size_t length, std::size_t head_dim, const detail::GemmVariant& gemm, bool causal,
+                      float* scores, std::size_t score_stride, float* out, std::size_t out_stride, Score&& score,
+                      Normalise&& normalise, Output&& output) {
+    const std::size_t mr = gemm.mr, nr = gemm.nr, query_block = 4 * mr;
+    const std::size_t dim_panels = (head_dim + nr - 1) / nr;
+    for (std::size_t q_begin = 0; q_begin < length; q_begin += query_block) {
+        const std::size_t q_count = std::min(query_block, length - q_begin);
+        const std::size_t key_limit = causal ? q_begin + q_count : length;
+        const std::size_t key_panels = (key_limit + nr - 1) / nr;
+        for (std::size_t row = 0; row < q_count; row += mr) {
+            for (std::size_t panel = 0; panel < key_panels; ++panel) {
+                score(q_begin + row, std::min(mr, q_count - row), panel, scores + row * score_stride + panel * nr);
+            }
+        }
+        normalise(q_begin, q_count, key_limit);
+        for (std::size_t row = 0; row < q_count; row += mr) {
+            for (std::size_t panel = 0; panel < dim_panels; ++panel) {
+                output(row, std::min(mr, q_count - row), panel, out + (q_begin + row) * out_stride + panel * nr,
+                       std::min(nr, head_dim - panel * nr), key_limit);
+            }
+        }
+    }
+}
+
 void attention_head(const detail::IsaKernels& isa, const float* q, const float* k, const float* v,
                     std::size_t qkv_stride, std::size_t length, std::size_t head_dim, bool causal,
                     float scale, float* out, std::size_t out_stride, const HeadScratch& scratch) {
     const detail::GemmVariant& gemm = isa.gemm_f32;
     const std::size_t nr = gemm.nr;
-    const std::size_t mr = gemm.mr;
     const std::size_t key_panels = (length + nr - 1) / nr;
     const std::size_t dim_panels = (head_dim + nr - 1) / nr;
     const std::size_t padded_length = key_panels * nr;
@@ -91,45 +134,19 @@ void attention_head(const detail::IsaKernels& isa, const float* q, const float* 
         }
     }
 
-    const std::size_t query_block = 4 * mr;
-    for (std::size_t q_begin = 0; q_begin < length; q_begin += query_block) {
-        const std::size_t q_count = std::min(query_block, length - q_begin);
-        // Causal: keys after the block's last query are never visible.
-        const std::size_t key_limit = causal ? q_begin + q_count : length;
-        const std::size_t panels_needed = (key_limit + nr - 1) / nr;
-        for (std::size_t row = 0; row < q_count; row += mr) {
-            const std::size_t rows = std::min(mr, q_count - row);
-            const float* q_rows = q + (q_begin + row) * qkv_stride;
-            for (std::size_t panel = 0; panel < panels_needed; ++panel) {
-                float* score_rows = scratch.scores + row * padded_length + panel * nr;
-                // Straight into the score rows where the kernel can (no tile copy).
-                const detail::TileEpilogue direct{.y = score_rows, .y_stride = padded_length};
-                gemm.kernel(q_rows, qkv_stride * sizeof(float), rows, scratch.k_packed + panel * head_dim * nr,
-                            head_dim, scratch.tile, gemm.stores_output ? &direct : nullptr);
-                if (gemm.stores_output) continue;
-                for (std::size_t tile_row = 0; tile_row < rows; ++tile_row) {
-                    std::memcpy(score_rows + tile_row * padded_length, scratch.tile + tile_row * nr, nr * sizeof(float));
-                }
-            }
-        }
-        isa.attention_softmax(scratch.scores, q_count, padded_length, key_limit, q_begin, causal, scale);
-        for (std::size_t row = 0; row < q_count; row += mr) {
-            const std::size_t rows = std::min(mr, q_count - row);
-            for (std::size_t panel = 0; panel < dim_panels; ++panel) {
-                const std::size_t dims = std::min(nr, head_dim - panel * nr);
-                float* out_rows = out + (q_begin + row) * out_stride + panel * nr;
-                // A whole panel of head dims goes straight to the output where the kernel can.
-                const detail::TileEpilogue direct{.y = out_rows, .y_stride = out_stride};
-                const bool stores = gemm.stores_output && dims == nr;
-                gemm.kernel(scratch.scores + row * padded_length, padded_length * sizeof(float), rows,
-                            scratch.v_packed + panel * length * nr, key_limit, scratch.tile, stores ? &direct : nullptr);
-                if (stores) continue;
-                for (std::size_t tile_row = 0; tile_row < rows; ++tile_row) {
-                    std::memcpy(out_rows + tile_row * out_stride, scratch.tile + tile_row * nr, dims * sizeof(float));
-                }
-            }
-        }
-    }
+    run_query_blocks(
+        length, head_dim, gemm, causal, scratch.scores, padded_length, out, out_stride,
+        [&](std::size_t query, std::size_t rows, std::size_t panel, float* score_rows) {
+            gemm_into(gemm, q + query * qkv_stride, qkv_stride * sizeof(float), rows,
+                      scratch.k_packed + panel * head_dim * nr, head_dim, scratch.tile, {}, score_rows, padded_length, nr);
+        },
+        [&](std::size_t first_query, std::size_t query_count, std::size_t key_limit) {
+            isa.attention_softmax(scratch.scores, query_count, padded_length, key_limit, first_query, causal, scale);
+        },
+        [&](std::size_t row, std::size_t rows, std::size_t panel, float* out_rows, std::size_t width, std::size_t key_limit) {
+            gemm_into(gemm, scratch.scores + row * padded_length, padded_length * sizeof(float), rows,
+                      scratch.v_packed + panel * length * nr, key_limit, scratch.tile, {}, out_rows, out_stride, width);
+        });
 }
 
 // ---- int8 ----------------------------------------------------------------------------------
@@ -280,51 +297,27 @@ void attention_head_int8(const detail::IsaKernels& isa, const float* q, const fl
     isa.quantize_u8_rows(q, qkv_stride, length, head_dim, dims.dim_padded, scratch.q_codes, scratch.q_scale,
                          scratch.q_zero);
 
-    const std::size_t query_block = 4 * mr;
-    std::fill(scratch.p_zero, scratch.p_zero + query_block, 0.0f);
-    for (std::size_t q_begin = 0; q_begin < length; q_begin += query_block) {
-        const std::size_t q_count = std::min(query_block, length - q_begin);
-        const std::size_t key_limit = causal ? q_begin + q_count : length;
-        const std::size_t panels_needed = (key_limit + nr - 1) / nr;
-        for (std::size_t row = 0; row < q_count; row += mr) {
-            const std::size_t rows = std::min(mr, q_count - row);
-            const std::size_t query = q_begin + row;
-            for (std::size_t panel = 0; panel < panels_needed; ++panel) {
-                float* score_rows = scratch.scores + row * dims.padded_length + panel * nr;
-                detail::TileEpilogue epilogue{scratch.q_scale + query, scratch.q_zero + query,
+    std::fill(scratch.p_zero, scratch.p_zero + 4 * mr, 0.0f);
+    run_query_blocks(
+        length, head_dim, gemm, causal, scratch.scores, dims.padded_length, out, out_stride,
+        [&](std::size_t query, std::size_t rows, std::size_t panel, float* score_rows) {
+            const detail::TileEpilogue scales{scratch.q_scale + query, scratch.q_zero + query,
                                               scratch.k_scale + panel * nr, scratch.k_sum + panel * nr};
-                if (gemm.stores_output) epilogue.y = score_rows, epilogue.y_stride = dims.padded_length;
-                gemm.kernel(scratch.q_codes + query * dims.dim_padded, dims.dim_padded, rows,
-                            scratch.k_packed + panel * dims.dim_padded * nr, dims.dim_padded / kg, scratch.tile,
-                            &epilogue);
-                if (gemm.stores_output) continue;
-                for (std::size_t tile_row = 0; tile_row < rows; ++tile_row) {
-                    std::memcpy(score_rows + tile_row * dims.padded_length, scratch.tile + tile_row * nr,
-                                nr * sizeof(float));
-                }
-            }
-        }
-        isa.attention_softmax_u8(scratch.scores, q_count, dims.padded_length, key_limit, dims.key_padded, q_begin,
-                                 causal, scale, scratch.p_codes, dims.key_padded, scratch.p_scale);
-        const std::size_t key_groups = (key_limit + kg - 1) / kg;
-        for (std::size_t row = 0; row < q_count; row += mr) {
-            const std::size_t rows = std::min(mr, q_count - row);
-            for (std::size_t panel = 0; panel < dims.dim_panels; ++panel) {
-                const std::size_t width = std::min(nr, head_dim - panel * nr);
-                float* out_rows = out + (q_begin + row) * out_stride + panel * nr;
-                detail::TileEpilogue epilogue{scratch.p_scale + row, scratch.p_zero + row,
-                                              scratch.v_scale + panel * nr, scratch.v_sum + panel * nr};
-                const bool stores = gemm.stores_output && width == nr;
-                if (stores) epilogue.y = out_rows, epilogue.y_stride = out_stride;
-                gemm.kernel(scratch.p_codes + row * dims.key_padded, dims.key_padded, rows,
-                            scratch.v_packed + panel * dims.key_padded * nr, key_groups, scratch.tile, &epilogue);
-                if (stores) continue;
-                for (std::size_t tile_row = 0; tile_row < rows; ++tile_row) {
-                    std::memcpy(out_rows + tile_row * out_stride, scratch.tile + tile_row * nr, width * sizeof(float));
-                }
-            }
-        }
-    }
+            gemm_into(gemm, scratch.q_codes + query * dims.dim_padded, dims.dim_padded, rows,
+                      scratch.k_packed + panel * dims.dim_padded * nr, dims.dim_padded / kg, scratch.tile, scales,
+                      score_rows, dims.padded_length, nr);
+        },
+        [&](std::size_t first_query, std::size_t query_count, std::size_t key_limit) {
+            isa.attention_softmax_u8(scratch.scores, query_count, dims.padded_length, key_limit, dims.key_padded,
+                                     first_query, causal, scale, scratch.p_codes, dims.key_padded, scratch.p_scale);
+        },
+        [&](std::size_t row, std::size_t rows, std::size_t panel, float* out_rows, std::size_t width, std::size_t key_limit) {
+            const detail::TileEpilogue scales{scratch.p_scale + row, scratch.p_zero + row, scratch.v_scale + panel * nr,
+                                              scratch.v_sum + panel * nr};
+            gemm_into(gemm, scratch.p_codes + row * dims.key_padded, dims.key_padded, rows,
+                      scratch.v_packed + panel * dims.key_padded * nr, (key_limit + kg - 1) / kg, scratch.tile, scales,
+                      out_rows, out_stride, width);
+        });
 }
 
 // ---- bf16 ----------------------------------------------------------------------------------
@@ -368,7 +361,7 @@ void attention_head_bf16(const detail::IsaKernels& isa, const float* q, const fl
                          std::size_t qkv_stride, std::size_t length, std::size_t head_dim, bool causal, float scale,
                          float* out, std::size_t out_stride, const Bf16HeadScratch& scratch) {
     const detail::GemmVariant& gemm = isa.gemm_bf16;
-    const std::size_t nr = gemm.nr, mr = gemm.mr;
+    const std::size_t nr = gemm.nr;
     const HeadDims dims(length, head_dim, gemm);
     constexpr std::size_t kBytes = sizeof(std::uint16_t);
 
@@ -379,47 +372,24 @@ void attention_head_bf16(const detail::IsaKernels& isa, const float* q, const fl
     pack_columns<std::uint16_t, kBf16Group>(scratch.v_rows, dims.key_padded, head_dim, nr, scratch.v_packed);
     isa.to_bf16_rows(q, qkv_stride, length, head_dim, dims.dim_padded, scratch.q_rows);
 
-    const std::size_t query_block = 4 * mr;
-    for (std::size_t q_begin = 0; q_begin < length; q_begin += query_block) {
-        const std::size_t q_count = std::min(query_block, length - q_begin);
-        const std::size_t key_limit = causal ? q_begin + q_count : length;
-        const std::size_t panels_needed = (key_limit + nr - 1) / nr;
-        for (std::size_t row = 0; row < q_count; row += mr) {
-            const std::size_t rows = std::min(mr, q_count - row);
-            for (std::size_t panel = 0; panel < panels_needed; ++panel) {
-                float* score_rows = scratch.scores + row * dims.padded_length + panel * nr;
-                const detail::TileEpilogue direct{.y = score_rows, .y_stride = dims.padded_length};
-                gemm.kernel(scratch.q_rows + (q_begin + row) * dims.dim_padded, dims.dim_padded * kBytes, rows,
-                            scratch.k_packed + panel * dims.dim_padded * nr, dims.dim_padded / kBf16Group,
-                            scratch.tile, gemm.stores_output ? &direct : nullptr);
-                if (gemm.stores_output) continue;
-                for (std::size_t tile_row = 0; tile_row < rows; ++tile_row) {
-                    std::memcpy(score_rows + tile_row * dims.padded_length, scratch.tile + tile_row * nr,
-                                nr * sizeof(float));
-                }
-            }
-        }
-        isa.attention_softmax(scratch.scores, q_count, dims.padded_length, key_limit, q_begin, causal, scale);
-        // P in bf16, rows of the visible keys rounded up to a whole K group (zero-padded).
-        const std::size_t p_stride = round_up(key_limit, kBf16Group);
-        isa.to_bf16_rows(scratch.scores, dims.padded_length, q_count, key_limit, p_stride, scratch.p_rows);
-        for (std::size_t row = 0; row < q_count; row += mr) {
-            const std::size_t rows = std::min(mr, q_count - row);
-            for (std::size_t panel = 0; panel < dims.dim_panels; ++panel) {
-                const std::size_t width = std::min(nr, head_dim - panel * nr);
-                float* out_rows = out + (q_begin + row) * out_stride + panel * nr;
-                const detail::TileEpilogue direct{.y = out_rows, .y_stride = out_stride};
-                const bool stores = gemm.stores_output && width == nr;
-                gemm.kernel(scratch.p_rows + row * p_stride, p_stride * kBytes, rows,
-                            scratch.v_packed + panel * dims.key_padded * nr, p_stride / kBf16Group, scratch.tile,
-                            stores ? &direct : nullptr);
-                if (stores) continue;
-                for (std::size_t tile_row = 0; tile_row < rows; ++tile_row) {
-                    std::memcpy(out_rows + tile_row * out_stride, scratch.tile + tile_row * nr, width * sizeof(float));
-                }
-            }
-        }
-    }
+    std::size_t p_stride = 0;  // P's rows: the visible keys rounded up to a whole K group
+    run_query_blocks(
+        length, head_dim, gemm, causal, scratch.scores, dims.padded_length, out, out_stride,
+        [&](std::size_t query, std::size_t rows, std::size_t panel, float* score_rows) {
+            gemm_into(gemm, scratch.q_rows + query * dims.dim_padded, dims.dim_padded * kBytes, rows,
+                      scratch.k_packed + panel * dims.dim_padded * nr, dims.dim_padded / kBf16Group, scratch.tile, {},
+                      score_rows, dims.padded_length, nr);
+        },
+        [&](std::size_t first_query, std::size_t query_count, std::size_t key_limit) {
+            isa.attention_softmax(scratch.scores, query_count, dims.padded_length, key_limit, first_query, causal, scale);
+            p_stride = round_up(key_limit, kBf16Group);
+            isa.to_bf16_rows(scratch.scores, dims.padded_length, query_count, key_limit, p_stride, scratch.p_rows);
+        },
+        [&](std::size_t row, std::size_t rows, std::size_t panel, float* out_rows, std::size_t width, std::size_t) {
+            gemm_into(gemm, scratch.p_rows + row * p_stride, p_stride * kBytes, rows,
+                      scratch.v_packed + panel * dims.key_padded * nr, p_stride / kBf16Group, scratch.tile, {},
+                      out_rows, out_stride, width);
+        });
 }
 
 }  // namespace

@@ -60,31 +60,52 @@ struct Case {
     std::vector<std::size_t> lengths;
 };
 
+// Packed batches of fused-QKV rows (stride 3 * hidden) with their double reference.
+const Case kCases[] = {
+    {3, 8, false, {1, 5, 17, 40}},
+    {12, 32, false, {128, 9, 64}},
+    {2, 64, true, {77, 3, 1}},
+    {4, 20, true, {33, 250}},
+};
+
+struct CaseData {
+    std::size_t hidden = 0, stride = 0, rows = 0;
+    std::vector<SequenceSpan> seqs;
+    std::vector<float> qkv;
+    std::vector<double> expected;
+
+    // attention() on the batch at `precision` with the active ISA.
+    [[nodiscard]] std::vector<float> run(const Case& c, Precision precision, core::ThreadPool* pool) const {
+        std::vector<float> out(rows * hidden, -100.0f);
+        attention(qkv.data(), qkv.data() + hidden, qkv.data() + 2 * hidden, stride, seqs,
+                  {c.heads, c.head_dim, c.causal, precision}, out.data(), hidden, pool);
+        return out;
+    }
+};
+
+CaseData make_case(const Case& c, std::uint32_t seed) {
+    CaseData data;
+    data.hidden = c.heads * c.head_dim;
+    data.stride = 3 * data.hidden;
+    for (std::size_t length : c.lengths) {
+        data.seqs.push_back({data.rows, length});
+        data.rows += length;
+    }
+    data.qkv = random_floats(data.rows * data.stride, seed, 1.5f);
+    data.expected = reference(data.qkv, data.stride, data.seqs, c.heads, c.head_dim, c.causal, data.hidden,
+                              2 * data.hidden, data.rows);
+    return data;
+}
+
 TEST(AttentionTest, PackedBatchMatchesDoubleOnEveryIsa) {
-    const Case cases[] = {
-        {3, 8, false, {1, 5, 17, 40}},
-        {12, 32, false, {128, 9, 64}},
-        {2, 64, true, {77, 3, 1}},
-        {4, 20, true, {33, 250}},
-    };
     core::ThreadPool pool(2);
     std::uint32_t seed = 100;
-    for (const auto& c : cases) {
-        const std::size_t hidden = c.heads * c.head_dim;
-        const std::size_t stride = 3 * hidden;  // fused QKV rows
-        std::vector<SequenceSpan> seqs;
-        std::size_t rows = 0;
-        for (std::size_t length : c.lengths) {
-            seqs.push_back({rows, length});
-            rows += length;
-        }
-        auto qkv = random_floats(rows * stride, seed++, 1.5f);
-        const auto expected = reference(qkv, stride, seqs, c.heads, c.head_dim, c.causal, hidden, 2 * hidden, rows);
+    for (const auto& c : kCases) {
+        const CaseData data = make_case(c, seed++);
+        const auto& expected = data.expected;
         for (const auto level : available_isa_levels()) {
             IsaScope scope(level);
-            std::vector<float> out(rows * hidden, -1.0f);
-            attention(qkv.data(), qkv.data() + hidden, qkv.data() + 2 * hidden, stride, seqs,
-                      {c.heads, c.head_dim, c.causal}, out.data(), hidden, &pool);
+            const auto out = data.run(c, Precision::fp32, &pool);
             for (std::size_t idx = 0; idx < out.size(); ++idx) {
                 ASSERT_NEAR(out[idx], expected[idx], 2e-5)
                     << testing::isa_name(level) << " heads " << c.heads << " idx " << idx;
@@ -99,30 +120,15 @@ TEST(AttentionTest, PackedBatchMatchesDoubleOnEveryIsa) {
 // `always_reduced`: false where some ISAs run the precision's attention in fp32 (bf16), so only
 // the portable ISA is held to differing from fp32.
 void check_reduced_precision(Precision precision, double min_cosine, double max_error_share, bool always_reduced) {
-    const Case cases[] = {
-        {3, 8, false, {1, 5, 17, 40}},
-        {12, 32, false, {128, 9, 64}},
-        {2, 64, true, {77, 3, 1}},
-        {4, 20, true, {33, 250}},
-    };
     core::ThreadPool pool(2);
     std::uint32_t seed = 200;
-    for (const auto& c : cases) {
-        const std::size_t hidden = c.heads * c.head_dim;
-        const std::size_t stride = 3 * hidden;
-        std::vector<SequenceSpan> seqs;
-        std::size_t rows = 0;
-        for (std::size_t length : c.lengths) {
-            seqs.push_back({rows, length});
-            rows += length;
-        }
-        auto qkv = random_floats(rows * stride, seed++, 1.5f);
-        const auto expected = reference(qkv, stride, seqs, c.heads, c.head_dim, c.causal, hidden, 2 * hidden, rows);
+    for (const auto& c : kCases) {
+        const CaseData data = make_case(c, seed++);
+        const std::size_t hidden = data.hidden, rows = data.rows;
+        const auto& expected = data.expected;
         for (const auto level : available_isa_levels()) {
             IsaScope scope(level);
-            std::vector<float> out(rows * hidden, -100.0f);
-            attention(qkv.data(), qkv.data() + hidden, qkv.data() + 2 * hidden, stride, seqs,
-                      {c.heads, c.head_dim, c.causal, precision}, out.data(), hidden, &pool);
+            const auto out = data.run(c, precision, &pool);
             double worst_cosine = 1.0, worst_error = 0.0, largest = 0.0;
             for (std::size_t row = 0; row < rows; ++row) {
                 for (std::size_t head = 0; head < c.heads; ++head) {
