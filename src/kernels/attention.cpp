@@ -203,30 +203,29 @@ struct ScratchLayout {
     }
 };
 
-// Lays the scratch out from `base`; with base == nullptr it only counts (the returned size).
+// The scratch of one int8 head (ScratchLayout: returns the bytes, lays out only with a base).
 std::size_t carve_int8(std::byte* base, std::size_t length, std::size_t head_dim, const detail::GemmVariant& gemm,
                        Int8HeadScratch& scratch) {
     const HeadDims dims(length, head_dim, gemm);
     const std::size_t nr = gemm.nr, query_block = 4 * gemm.mr;
     ScratchLayout layout{base};
-    auto take = [&](auto*& part, std::size_t count) { layout.take(part, count); };
-    take(scratch.k_rows, length * dims.dim_padded);
-    take(scratch.k_packed, dims.key_panels * dims.dim_padded * nr);
-    take(scratch.k_scale, dims.padded_length);
-    take(scratch.k_sum, dims.padded_length);
-    take(scratch.v_rows, dims.key_padded * head_dim);
-    take(scratch.v_packed, dims.dim_panels * dims.key_padded * nr);
-    take(scratch.v_scale, dims.dim_panels * nr);
-    take(scratch.v_sum, dims.dim_panels * nr);
-    take(scratch.v_inv_scale, head_dim);
-    take(scratch.q_codes, length * dims.dim_padded);
-    take(scratch.q_scale, length);
-    take(scratch.q_zero, length);
-    take(scratch.scores, query_block * dims.padded_length);
-    take(scratch.p_codes, query_block * dims.key_padded);
-    take(scratch.p_scale, query_block);
-    take(scratch.p_zero, query_block);
-    take(scratch.tile, gemm.mr * nr);
+    layout.take(scratch.k_rows, length * dims.dim_padded);
+    layout.take(scratch.k_packed, dims.key_panels * dims.dim_padded * nr);
+    layout.take(scratch.k_scale, dims.padded_length);
+    layout.take(scratch.k_sum, dims.padded_length);
+    layout.take(scratch.v_rows, dims.key_padded * head_dim);
+    layout.take(scratch.v_packed, dims.dim_panels * dims.key_padded * nr);
+    layout.take(scratch.v_scale, dims.dim_panels * nr);
+    layout.take(scratch.v_sum, dims.dim_panels * nr);
+    layout.take(scratch.v_inv_scale, head_dim);
+    layout.take(scratch.q_codes, length * dims.dim_padded);
+    layout.take(scratch.q_scale, length);
+    layout.take(scratch.q_zero, length);
+    layout.take(scratch.scores, query_block * dims.padded_length);
+    layout.take(scratch.p_codes, query_block * dims.key_padded);
+    layout.take(scratch.p_scale, query_block);
+    layout.take(scratch.p_zero, query_block);
+    layout.take(scratch.tile, gemm.mr * nr);
     return layout.used;
 }
 
@@ -336,6 +335,7 @@ struct Bf16HeadScratch {
     float* tile;              // mr x nr
 };
 
+// The scratch of one bf16 head, as carve_int8.
 std::size_t carve_bf16(std::byte* base, std::size_t length, std::size_t head_dim, const detail::GemmVariant& gemm,
                        Bf16HeadScratch& scratch) {
     const HeadDims dims(length, head_dim, gemm);

@@ -1,7 +1,8 @@
 // The transformer feed-forward block y = down(act(up(x))), run so that its wide intermediate
 // (rows x ffn_dim, 4x the hidden size) never leaves the core's L2.
 //
-//   kernels::feed_forward(layer.ffn_up, kernels::Activation::gelu_erf, layer.ffn_down, x, rows, y, &pool);
+//   kernels::feed_forward(layer.ffn_up, kernels::Activation::gelu_erf, layer.ffn_down, x, rows, y,
+//   &pool);
 //
 // Rows go in blocks of a few tiles: each block's intermediate sits in a per-thread work buffer
 // between the two GEMMs, instead of a [rows, ffn_dim] array that is written to memory by `up` and

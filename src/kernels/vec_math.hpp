@@ -69,11 +69,8 @@ inline T reciprocal(T q) {
     return 1.0f / q;
 }
 
-// exp(x) by range reduction to r in [-ln2/2, ln2/2] and the Cephes expf polynomial
-// (max relative error about 2 ulp). The rounding uses the 1.5*2^23 trick instead of nearbyint so
-// it vectorises on plain SSE2. Float or Vec16.
-// Under AVX-512, vrndscaleps and vscalefps take the rounding and the 2^n (same results, 4 fewer
-// instructions: the exp is most of a softmax).
+// Round to nearest (even) whole number, float or Vec16: the 1.5*2^23 trick instead of nearbyint so
+// it vectorises on plain SSE2; under AVX-512 one vrndscaleps. |x| < 2^22.
 template <typename T>
 inline T round_to_whole(T x) {
 #if defined(__AVX512F__)
@@ -84,7 +81,7 @@ inline T round_to_whole(T x) {
     return (x + 12582912.0f) - 12582912.0f;
 }
 
-// p * 2^n for whole-numbered n in the normal range.
+// p * 2^n for whole-numbered n in the normal range; under AVX-512 one vscalefps.
 template <typename T>
 inline T times_exp2(T p, T n) {
 #if defined(__AVX512F__)
@@ -95,6 +92,9 @@ inline T times_exp2(T p, T n) {
     return p * exp2_whole(n);
 }
 
+// exp(x) by range reduction to r in [-ln2/2, ln2/2] and the Cephes expf polynomial
+// (max relative error about 2 ulp). Float or Vec16. (vrndscaleps + vscalefps under AVX-512 give
+// the same results with 4 fewer instructions than the trick + exponent bits: exp is most of a softmax.)
 template <typename T>
 inline T exp(T x) {
     x = clamp_lanes(x, -87.33f, 88.37f);

@@ -1,5 +1,5 @@
-// What the AVX-512 12x32 micro-kernels share (kernels_avx512.cpp, gemm_int8.cpp, gemm_bf16.cpp): the weight panel
-// prefetch and TileOut, where a tile's rows go.
+// What the AVX-512 12x32 micro-kernels share (kernels_avx512.cpp, gemm_int8.cpp, gemm_bf16.cpp):
+// the weight panel prefetch and TileOut, where a tile's rows go.
 #pragma once
 
 #include <immintrin.h>
