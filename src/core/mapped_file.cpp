@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
@@ -54,6 +55,18 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
         size_ = std::exchange(other.size_, 0);
     }
     return *this;
+}
+
+void MappedFile::release(std::span<const std::byte> range) const {
+    const auto map_begin = reinterpret_cast<std::uintptr_t>(data_);
+    const auto begin = reinterpret_cast<std::uintptr_t>(range.data());
+    if (data_ == nullptr || begin < map_begin || begin + range.size() > map_begin + size_) return;
+    const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const std::uintptr_t first = (begin + page - 1) / page * page;  // whole pages only
+    const std::uintptr_t last = (begin + range.size()) / page * page;
+    if (first >= last) return;
+    // Advisory: a failure leaves the pages resident, which is only memory, never data.
+    ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
 }
 
 MappedFile::~MappedFile() {

@@ -25,6 +25,12 @@ public:
     [[nodiscard]] std::size_t size() const { return size_; }
     [[nodiscard]] const std::filesystem::path& path() const { return path_; }
 
+    // Gives the whole pages inside `range` back to the page cache (madvise MADV_DONTNEED): they
+    // leave the process's RSS and are read from the file again if touched (the map is read-only,
+    // so no data is lost). For weights that were copied elsewhere (packed) after load. Ranges
+    // outside this map, and pages shared with the bytes around `range`, are left alone.
+    void release(std::span<const std::byte> range) const;
+
 private:
     std::filesystem::path path_;
     const std::byte* data_ = nullptr;

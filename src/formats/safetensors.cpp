@@ -346,6 +346,13 @@ std::span<const float> WeightStore::floats(std::string_view name,
     return slot->second;
 }
 
+void WeightStore::release(std::string_view name) const {
+    const TensorView& view = tensor(name);
+    for (const SafetensorsFile& file : files_) file.release(view);
+    std::lock_guard lock(convert_mutex_);
+    if (const auto cached = converted_.find(name); cached != converted_.end()) converted_.erase(cached);
+}
+
 std::size_t WeightStore::data_bytes() const {
     std::size_t total = 0;
     for (const auto& [name, view] : index_) total += view->bytes.size();

@@ -55,6 +55,9 @@ public:
     [[nodiscard]] const TensorView* find(std::string_view name) const;
     [[nodiscard]] const std::map<std::string, std::string>& metadata() const { return metadata_; }
     [[nodiscard]] const std::filesystem::path& path() const { return *path_; }
+    // Drops the resident pages of `view`'s bytes (core::MappedFile::release); no-op for a view
+    // of another file.
+    void release(const TensorView& view) const { mapped_.release(view.bytes); }
 
 private:
     std::unique_ptr<std::filesystem::path> path_;  // stable address for TensorView::file
@@ -80,6 +83,10 @@ public:
     // converted once and cached). Errors: not_found, corrupt (shape or dtype mismatch).
     [[nodiscard]] std::span<const float> floats(std::string_view name,
                                                 const std::vector<std::size_t>& shape) const;
+    // After the tensor was copied (packed into a kernels::Linear): its file pages leave the RSS
+    // (read from the file again if touched) and a converted copy (F16/BF16) is freed. Spans from
+    // floats(name) must not be used afterwards; floats(name) itself still works.
+    void release(std::string_view name) const;
     // Total bytes of tensor data across files.
     [[nodiscard]] std::size_t data_bytes() const;
     // Where the weights came from ("model.safetensors" or the index path), for messages.

@@ -64,6 +64,11 @@ TEST_F(SafetensorsTest, RoundTripsF32ZeroCopy) {
     EXPECT_EQ(static_cast<const void*>(b.data()), static_cast<const void*>(store->tensor("b").bytes.data()));
     EXPECT_EQ(store->floats("a", {})[0], 42.0f);
     EXPECT_EQ(store->data_bytes(), 28u);
+    // Released (its file pages dropped: core::MappedFile::release), it still reads the same.
+    store->release("b");
+    const auto reread = store->floats("b", {2, 3});
+    EXPECT_EQ(std::vector<float>(reread.begin(), reread.end()), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+    EXPECT_THROW(store->release("missing"), Error);
 }
 
 TEST_F(SafetensorsTest, ConvertsF16AndBF16Once) {
@@ -81,6 +86,11 @@ TEST_F(SafetensorsTest, ConvertsF16AndBF16Once) {
         }
         // Converted once: a second call returns the same buffer.
         EXPECT_EQ(converted.data(), store->floats("w", {values.size()}).data());
+        // Released (after packing), the copy is freed; asking again converts again.
+        const std::vector<float> kept(converted.begin(), converted.end());
+        store->release("w");
+        const auto again = store->floats("w", {values.size()});
+        EXPECT_EQ(std::vector<float>(again.begin(), again.end()), kept);
     }
     EXPECT_EQ(f16_to_float(0x3C00), 1.0f);
     EXPECT_EQ(f16_to_float(0xC000), -2.0f);

@@ -40,6 +40,7 @@ kernels::Linear fused_qkv(const WeightReader& weights, const std::string& layer,
         const std::string base = layer + "attention.self." + parts[part_idx];
         const auto w = weights.floats(base + ".weight", {hidden_dim, hidden_dim});
         std::memcpy(weight.data() + part_idx * hidden_dim * hidden_dim, w.data(), w.size() * sizeof(float));
+        weights.release(base + ".weight");
         if (const float* b = weights.optional(base + ".bias", {hidden_dim})) {
             std::memcpy(bias.data() + part_idx * hidden_dim, b, hidden_dim * sizeof(float));
         }
@@ -51,7 +52,9 @@ kernels::Linear linear(const WeightReader& weights, const std::string& name, std
                        std::size_t in_dim, Precision precision) {
     const auto w = weights.floats(name + ".weight", {out_dim, in_dim});
     const float* b = weights.optional(name + ".bias", {out_dim});
-    return kernels::Linear::create(w.data(), b, out_dim, in_dim, precision);
+    auto packed = kernels::Linear::create(w.data(), b, out_dim, in_dim, precision);
+    weights.release(name + ".weight");
+    return packed;
 }
 
 struct LayerNormParams {

@@ -85,7 +85,9 @@ kernels::Linear read_linear(const WeightReader& weights, const std::string& name
                             Precision precision) {
     const auto w = weights.floats(name + ".weight", {out_dim, in_dim});
     const float* b = weights.optional(name + ".bias", {out_dim});
-    return kernels::Linear::create(w.data(), b, out_dim, in_dim, precision);
+    auto packed = kernels::Linear::create(w.data(), b, out_dim, in_dim, precision);
+    weights.release(name + ".weight");
+    return packed;
 }
 
 }  // namespace
@@ -123,6 +125,7 @@ struct ClipModel::Tower {
                 const std::string base = name + "self_attn." + parts[part_idx];
                 const auto w = weights.floats(base + ".weight", {hidden, hidden});
                 std::memcpy(qkv_weight.data() + part_idx * hidden * hidden, w.data(), w.size() * sizeof(float));
+                weights.release(base + ".weight");
                 if (const float* b = weights.optional(base + ".bias", {hidden})) {
                     std::memcpy(qkv_bias.data() + part_idx * hidden, b, hidden * sizeof(float));
                 }
@@ -232,6 +235,7 @@ struct ClipModel::VisionTower {
                                          {hidden, config.channel_count, patch, patch});
         // The conv weight [H, C, P, P] flattened per output channel is already [H, C*P*P].
         patch_embedding = kernels::Linear::create(conv.data(), nullptr, hidden, config.channel_count * patch * patch, precision);
+        weights.release("vision_model.embeddings.patch_embedding.weight");
         class_embedding = weights.floats("vision_model.embeddings.class_embedding", {hidden}).data();
         position_embedding =
             weights.floats("vision_model.embeddings.position_embedding.weight", {config.token_count(), hidden}).data();

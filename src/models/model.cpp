@@ -73,6 +73,8 @@ std::span<const float> WeightReader::floats(const std::string& name, std::vector
     return store_->floats(prefix_ + name, shape);
 }
 
+void WeightReader::release(const std::string& name) const { store_->release(prefix_ + name); }
+
 const float* WeightReader::optional(const std::string& name, std::vector<std::size_t> shape) const {
     if (!contains(name)) return nullptr;
     return floats(name, std::move(shape)).data();

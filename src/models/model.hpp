@@ -142,6 +142,9 @@ public:
     [[nodiscard]] std::span<const float> floats(const std::string& name, std::vector<std::size_t> shape) const;
     // nullptr when the tensor is absent (optional biases); shape still checked when present.
     [[nodiscard]] const float* optional(const std::string& name, std::vector<std::size_t> shape) const;
+    // The tensor has been packed (kernels::Linear copies its weights): drop its memory
+    // (formats::WeightStore::release). Peak RSS is then the packed weights, not both copies.
+    void release(const std::string& name) const;
     [[nodiscard]] const std::string& prefix() const { return prefix_; }
     [[nodiscard]] const formats::WeightStore& store() const { return *store_; }
 

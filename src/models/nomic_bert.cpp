@@ -52,6 +52,8 @@ public:
             const auto fc12 = weights_.floats(name + "mlp.fc12.weight", {ffn, hidden});
             std::memcpy(up_gate.data(), fc11.data(), fc11.size() * sizeof(float));
             std::memcpy(up_gate.data() + ffn * hidden, fc12.data(), fc12.size() * sizeof(float));
+            weights_.release(name + "mlp.fc11.weight");
+            weights_.release(name + "mlp.fc12.weight");
             if (const float* bias = weights_.optional(name + "mlp.fc11.bias", {ffn})) {
                 std::memcpy(up_gate_bias.data(), bias, ffn * sizeof(float));
             }
@@ -132,7 +134,9 @@ private:
     kernels::Linear linear(const std::string& name, std::size_t out_dim, std::size_t in_dim, Precision precision) const {
         const auto w = weights_.floats(name + ".weight", {out_dim, in_dim});
         const float* b = weights_.optional(name + ".bias", {out_dim});
-        return kernels::Linear::create(w.data(), b, out_dim, in_dim, precision);
+        auto packed = kernels::Linear::create(w.data(), b, out_dim, in_dim, precision);
+        weights_.release(name + ".weight");
+        return packed;
     }
 
     NormParams norm(const std::string& name, std::size_t dim) const {
