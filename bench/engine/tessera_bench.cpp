@@ -193,32 +193,62 @@ double encoder_flop(std::size_t length, std::size_t hidden, std::size_t ffn, std
     return layers * (per_token_linear * length + attention);
 }
 
-// Mean and min cosine between this precision's embeddings and fp32's on every item of a workload
-// (after the timed part, so it does not disturb the speed figures).
+// Mean and min cosine between this precision's embeddings and fp32's, item by item.
+struct CosineStats {
+    double sum = 0, min_cos = 1;
+    std::size_t count = 0;
+
+    void add(const float* reduced, const float* exact, std::size_t dim) {
+        double dot = 0, lhs = 0, rhs = 0;
+        for (std::size_t col = 0; col < dim; ++col) {
+            dot += double(reduced[col]) * exact[col];
+            lhs += double(reduced[col]) * reduced[col];
+            rhs += double(exact[col]) * exact[col];
+        }
+        const double cos = dot / std::sqrt(lhs * rhs);
+        sum += cos;
+        min_cos = std::min(min_cos, cos);
+        ++count;
+    }
+    [[nodiscard]] json to_json() const {
+        return {{"mean_cosine", sum / static_cast<double>(count)}, {"min_cosine", min_cos}, {"items", count}};
+    }
+};
+
+// On every item of a text workload (after the timed part, so it does not disturb the speed figures).
 json accuracy_vs_fp32(tessera::TextEmbedder& embedder,
                       const std::vector<std::vector<tessera::TokenizedText>>& batches, const Options& options) {
     tessera::EmbedderOptions fp32_options;
     fp32_options.thread_count = options.threads;
     auto reference = tessera::TextEmbedder::open(options.model_dir, fp32_options);
-    double sum = 0, min_cos = 1;
-    std::size_t count = 0;
+    CosineStats stats;
     for (const auto& batch : batches) {
         const auto reduced = embedder.embed_tokenized(batch);
         const auto exact = reference->embed_tokenized(batch);
-        for (std::size_t row = 0; row < batch.size(); ++row) {
-            double dot = 0, lhs = 0, rhs = 0;
-            for (std::size_t col = 0; col < exact.cols(); ++col) {
-                dot += double(reduced.row(row)[col]) * exact.row(row)[col];
-                lhs += double(reduced.row(row)[col]) * reduced.row(row)[col];
-                rhs += double(exact.row(row)[col]) * exact.row(row)[col];
-            }
-            const double cos = dot / std::sqrt(lhs * rhs);
-            sum += cos;
-            min_cos = std::min(min_cos, cos);
-            ++count;
+        for (std::size_t row = 0; row < batch.size(); ++row) stats.add(reduced.row(row).data(), exact.row(row).data(), exact.cols());
+    }
+    return stats.to_json();
+}
+
+// The same for an image workload: the CLIP vision tower's features at this precision and at fp32.
+json image_accuracy_vs_fp32(const tessera::models::ClipModel& clip, const std::vector<float>& pixels,
+                            const std::vector<std::pair<std::size_t, std::size_t>>& batches, std::size_t image_floats,
+                            const Options& options, tessera::core::ThreadPool* pool) {
+    const auto config = tessera::formats::read_model_config(std::filesystem::path(options.model_dir) / "config.json");
+    const auto reference_model = tessera::models::build_model(
+        config, tessera::formats::WeightStore::open_model_dir(options.model_dir), {.precision = tessera::Precision::fp32});
+    const auto& reference = dynamic_cast<const tessera::models::ClipModel&>(*reference_model);
+    CosineStats stats;
+    for (const auto& [start, count] : batches) {
+        const std::span<const float> batch(pixels.data() + start * image_floats, count * image_floats);
+        const auto reduced = clip.run_vision(batch, count, pool);
+        const auto exact = reference.run_vision(batch, count, pool);
+        for (std::size_t row = 0; row < count; ++row) {
+            stats.add(reduced.features.data() + row * clip.output_dim(), exact.features.data() + row * clip.output_dim(),
+                      clip.output_dim());
         }
     }
-    return {{"mean_cosine", sum / count}, {"min_cosine", min_cos}, {"items", count}};
+    return stats.to_json();
 }
 
 struct Runner {
@@ -401,6 +431,13 @@ int run(int argc, char** argv) {
         json result = run_workload(workload, runner, options, flop_per_pass, peak_gflops);
         if (options.accuracy && text != nullptr && !text_batches.empty()) {
             result["accuracy_vs_fp32"] = accuracy_vs_fp32(*text, text_batches, options);
+        }
+        if (options.accuracy && !image_batches.empty()) {
+            const auto& clip = dynamic_cast<const tessera::models::ClipModel&>(*clip_model);
+            const auto& vision = clip.vision_config();
+            result["accuracy_vs_fp32"] = image_accuracy_vs_fp32(
+                clip, pixels, image_batches, vision.channel_count * vision.image_size * vision.image_size, options,
+                pool.get());
         }
         result["file"] = workload["__path"];
         results[name] = std::move(result);
