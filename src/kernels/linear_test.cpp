@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "kernels/isa_kernels.hpp"
@@ -193,6 +194,38 @@ TEST(LinearTest, Int8VariantsComputeTheirSchemeExactly) {
         for (std::size_t idx = 0; idx < y.size(); ++idx) {
             ASSERT_NEAR(y[idx], expected[idx], 1e-4 * (1.0 + std::abs(expected[idx])))
                 << testing::isa_name(level) << " (weights to " << weight_max << ") at " << idx;
+        }
+    }
+}
+
+// The u8 activation codes are the same on every ISA (AVX-512 reduces the ranges of 16 rows at
+// once): row counts around multiples of 16, short and ragged rows, zero and one-signed rows.
+TEST(LinearTest, QuantizeU8RowsIsTheSameOnEveryIsa) {
+    for (const std::size_t k : {std::size_t{5}, std::size_t{32}, std::size_t{37}, std::size_t{384}}) {
+        for (const std::size_t rows : {std::size_t{1}, std::size_t{16}, std::size_t{33}}) {
+            const std::size_t stride = k + 3, padded = (k + 3) / 4 * 4;
+            auto x = random_floats(rows * stride, static_cast<std::uint32_t>(k * 100 + rows), 2.0f);
+            for (std::size_t col = 0; col < k; ++col) x[col] = 0.0f;  // row 0: all zero
+            if (rows > 2) {
+                for (std::size_t col = 0; col < k; ++col) x[2 * stride + col] = -std::abs(x[2 * stride + col]) - 0.5f;
+            }
+            std::vector<std::uint8_t> expected_codes(rows * padded), codes(rows * padded);
+            std::vector<float> expected_scale(rows), expected_zero(rows), scale(rows), zero(rows);
+            detail::isa_kernels(core::IsaLevel::portable)
+                .quantize_u8_rows(x.data(), stride, rows, k, padded, expected_codes.data(), expected_scale.data(),
+                                  expected_zero.data());
+            EXPECT_EQ(expected_scale[0], 1.0f) << "an all-zero row keeps a usable scale";
+            for (const auto level : available_isa_levels()) {
+                IsaScope scope(level);
+                std::fill(codes.begin(), codes.end(), std::uint8_t{7});
+                detail::active_kernels().quantize_u8_rows(x.data(), stride, rows, k, padded, codes.data(),
+                                                          scale.data(), zero.data());
+                const std::string where = std::string(testing::isa_name(level)) + " k " + std::to_string(k) +
+                                          " rows " + std::to_string(rows);
+                EXPECT_EQ(codes, expected_codes) << where;
+                EXPECT_EQ(scale, expected_scale) << where;
+                EXPECT_EQ(zero, expected_zero) << where;
+            }
         }
     }
 }
