@@ -230,13 +230,18 @@ json accuracy_vs_fp32(tessera::TextEmbedder& embedder,
     return stats.to_json();
 }
 
+// The model directory's CLIP model (the image workloads' tower) at `precision`.
+std::unique_ptr<tessera::models::Model> load_clip(const Options& options, tessera::Precision precision) {
+    const auto config = tessera::formats::read_model_config(std::filesystem::path(options.model_dir) / "config.json");
+    return tessera::models::build_model(config, tessera::formats::WeightStore::open_model_dir(options.model_dir),
+                                        {.precision = precision});
+}
+
 // The same for an image workload: the CLIP vision tower's features at this precision and at fp32.
 json image_accuracy_vs_fp32(const tessera::models::ClipModel& clip, const std::vector<float>& pixels,
                             const std::vector<std::pair<std::size_t, std::size_t>>& batches, std::size_t image_floats,
                             const Options& options, tessera::core::ThreadPool* pool) {
-    const auto config = tessera::formats::read_model_config(std::filesystem::path(options.model_dir) / "config.json");
-    const auto reference_model = tessera::models::build_model(
-        config, tessera::formats::WeightStore::open_model_dir(options.model_dir), {.precision = tessera::Precision::fp32});
+    const auto reference_model = load_clip(options, tessera::Precision::fp32);
     const auto& reference = dynamic_cast<const tessera::models::ClipModel&>(*reference_model);
     CosineStats stats;
     for (const auto& [start, count] : batches) {
@@ -356,9 +361,7 @@ int run(int argc, char** argv) {
         text = tessera::TextEmbedder::open(options.model_dir, embedder_options);
     }
     if (any_image) {
-        const auto config = tessera::formats::read_model_config(std::filesystem::path(options.model_dir) / "config.json");
-        auto weights = tessera::formats::WeightStore::open_model_dir(options.model_dir);
-        clip_model = tessera::models::build_model(config, weights, {.precision = to_precision(options.precision)});
+        clip_model = load_clip(options, to_precision(options.precision));
         pool = std::make_unique<tessera::core::ThreadPool>(options.threads);
     }
     const double load_ms = seconds_since(load_start) * 1e3;

@@ -28,37 +28,95 @@ std::size_t round_up(std::size_t value, std::size_t multiple) {
     return (value + multiple - 1) / multiple * multiple;
 }
 
+// The kernels' K group: one 32-bit lane of vpdpbusd (4 int8 values) or vdpbf16ps (2 bf16
+// values), 1 for fp32; every variant uses it.
+constexpr std::size_t kF32Group = 1;
+constexpr std::size_t kInt8Group = 4;
+constexpr std::size_t kBf16Group = 2;
+
+// A head's padded sizes for a kernel: panels of nr keys or dims, K in groups of gemm.k_group.
+struct HeadDims {
+    std::size_t key_panels, dim_panels, padded_length, dim_padded, key_padded;
+
+    HeadDims(std::size_t length, std::size_t head_dim, const detail::GemmVariant& gemm)
+        : key_panels((length + gemm.nr - 1) / gemm.nr),
+          dim_panels((head_dim + gemm.nr - 1) / gemm.nr),
+          padded_length(key_panels * gemm.nr),
+          dim_padded(round_up(head_dim, gemm.k_group)),
+          key_padded(round_up(length, gemm.k_group)) {}
+};
+
+// Lays a head's scratch parts out from `base`, 64-byte aligned; with base == nullptr it only
+// counts the bytes (`used`), so one function gives both the size and the layout.
+struct ScratchLayout {
+    std::byte* base;
+    std::size_t used = 0;
+
+    template <typename T>
+    void take(T*& part, std::size_t count) {
+        part = base != nullptr ? reinterpret_cast<T*>(base + used) : nullptr;
+        used += round_up(count * sizeof(T), 64);
+    }
+};
+
+// Rows of k_padded values (a whole number of groups of G; rows `row_stride` apart) -> panels in
+// which each row is a column: group g of row r (G values, 32 bits) at g * nr + (r - p * nr) of
+// panel p, in groups.
+template <typename T, std::size_t G>
+void pack_rows_as_columns(const T* rows, std::size_t row_stride, std::size_t row_count, std::size_t k_padded,
+                          std::size_t nr, T* panels) {
+    static_assert(sizeof(T) * G == sizeof(std::uint32_t));
+    const std::size_t panel_count = (row_count + nr - 1) / nr, groups = k_padded / G;
+    for (std::size_t panel = 0; panel < panel_count; ++panel) {
+        T* dst = panels + panel * k_padded * nr;
+        for (std::size_t col = 0; col < nr; ++col) {
+            const std::size_t row = panel * nr + col;
+            for (std::size_t group = 0; group < groups; ++group) {
+                std::uint32_t quad = 0;
+                if (row < row_count) std::memcpy(&quad, rows + row * row_stride + group * G, sizeof(quad));
+                std::memcpy(dst + (group * nr + col) * G, &quad, sizeof(quad));
+            }
+        }
+    }
+}
+
+// Rows of `cols` values (row_count % G == 0; rows `row_stride` apart) -> panels of nr columns
+// with the rows as the K axis: value (r, c) at ((r / G) * nr + c - p * nr) * G + r % G of panel p.
+template <typename T, std::size_t G>
+void pack_columns(const T* rows, std::size_t row_stride, std::size_t row_count, std::size_t cols, std::size_t nr,
+                  T* panels) {
+    const std::size_t panel_count = (cols + nr - 1) / nr;
+    for (std::size_t panel = 0; panel < panel_count; ++panel) {
+        T* dst = panels + panel * row_count * nr;
+        const std::size_t width = std::min(nr, cols - panel * nr);
+        for (std::size_t group = 0; group < row_count / G; ++group) {
+            T* group_dst = dst + group * nr * G;
+            const T* src = rows + group * G * row_stride + panel * nr;
+            for (std::size_t col = 0; col < width; ++col) {
+                for (std::size_t t = 0; t < G; ++t) group_dst[col * G + t] = src[t * row_stride + col];
+            }
+            std::fill(group_dst + width * G, group_dst + nr * G, T{0});
+        }
+    }
+}
+
 struct HeadScratch {
     float* k_packed;  // key_panels x head_dim x nr
     float* v_packed;  // dim_panels x length x nr
-    float* scores;    // query_block x padded_length
+    float* scores;    // 4 mr x padded_length
     float* tile;      // mr x nr
 };
 
-std::size_t scratch_floats(std::size_t length, std::size_t head_dim, const detail::GemmVariant& gemm) {
-    const std::size_t nr = gemm.nr;
-    const std::size_t padded_length = round_up(length, nr);
-    const std::size_t padded_dim = round_up(head_dim, nr);
-    return padded_length * head_dim + padded_dim * length + 4 * gemm.mr * padded_length +
-           gemm.mr * nr + 4 * 16;
-}
-
-HeadScratch carve(float* base, std::size_t length, std::size_t head_dim, const detail::GemmVariant& gemm) {
-    const std::size_t nr = gemm.nr;
-    const std::size_t padded_length = round_up(length, nr);
-    const std::size_t padded_dim = round_up(head_dim, nr);
-    HeadScratch scratch{};
-    float* cursor = base;
-    auto take = [&](std::size_t count) {
-        float* out = cursor;
-        cursor += round_up(count, 16);  // keep every part 64-byte aligned
-        return out;
-    };
-    scratch.k_packed = take(padded_length * head_dim);
-    scratch.v_packed = take(padded_dim * length);
-    scratch.scores = take(4 * gemm.mr * padded_length);
-    scratch.tile = take(gemm.mr * nr);
-    return scratch;
+// The scratch of one fp32 head (ScratchLayout: returns the bytes, lays out only with a base).
+std::size_t carve_f32(std::byte* base, std::size_t length, std::size_t head_dim, const detail::GemmVariant& gemm,
+                      HeadScratch& scratch) {
+    const HeadDims dims(length, head_dim, gemm);
+    ScratchLayout layout{base};
+    layout.take(scratch.k_packed, dims.key_panels * head_dim * gemm.nr);
+    layout.take(scratch.v_packed, dims.dim_panels * length * gemm.nr);
+    layout.take(scratch.scores, 4 * gemm.mr * dims.padded_length);
+    layout.take(scratch.tile, gemm.mr * gemm.nr);
+    return layout.used;
 }
 
 // One micro-kernel call into `width` columns of rows of y: straight from the kernel where it
@@ -110,29 +168,11 @@ void attention_head(const detail::IsaKernels& isa, const float* q, const float* 
                     float scale, float* out, std::size_t out_stride, const HeadScratch& scratch) {
     const detail::GemmVariant& gemm = isa.gemm_f32;
     const std::size_t nr = gemm.nr;
-    const std::size_t key_panels = (length + nr - 1) / nr;
-    const std::size_t dim_panels = (head_dim + nr - 1) / nr;
-    const std::size_t padded_length = key_panels * nr;
-
-    // K^T panels: panel p holds keys [p*nr, p*nr+nr) as head_dim rows of nr floats.
-    for (std::size_t panel = 0; panel < key_panels; ++panel) {
-        float* dst = scratch.k_packed + panel * head_dim * nr;
-        const std::size_t keys = std::min(nr, length - panel * nr);
-        if (keys < nr) std::memset(dst, 0, head_dim * nr * sizeof(float));
-        for (std::size_t key = 0; key < keys; ++key) {
-            const float* k_row = k + (panel * nr + key) * qkv_stride;
-            for (std::size_t dim = 0; dim < head_dim; ++dim) dst[dim * nr + key] = k_row[dim];
-        }
-    }
-    // V panels: panel p holds dims [p*nr, p*nr+nr) of every key.
-    for (std::size_t panel = 0; panel < dim_panels; ++panel) {
-        float* dst = scratch.v_packed + panel * length * nr;
-        const std::size_t dims = std::min(nr, head_dim - panel * nr);
-        for (std::size_t key = 0; key < length; ++key) {
-            std::memcpy(dst + key * nr, v + key * qkv_stride + panel * nr, dims * sizeof(float));
-            if (dims < nr) std::memset(dst + key * nr + dims, 0, (nr - dims) * sizeof(float));
-        }
-    }
+    const std::size_t padded_length = HeadDims(length, head_dim, gemm).padded_length;
+    // K^T panels: panel p holds keys [p*nr, p*nr+nr) as head_dim rows of nr floats; V panels:
+    // panel p holds dims [p*nr, p*nr+nr) of every key.
+    pack_rows_as_columns<float, kF32Group>(k, qkv_stride, length, head_dim, nr, scratch.k_packed);
+    pack_columns<float, kF32Group>(v, qkv_stride, length, head_dim, nr, scratch.v_packed);
 
     run_query_blocks(
         length, head_dim, gemm, causal, scratch.scores, padded_length, out, out_stride,
@@ -178,31 +218,6 @@ struct Int8HeadScratch {
     float* tile;            // mr x nr
 };
 
-// A head's padded sizes for a reduced-precision kernel (int8 or bf16: K groups of gemm.k_group).
-struct HeadDims {
-    std::size_t key_panels, dim_panels, padded_length, dim_padded, key_padded;
-
-    HeadDims(std::size_t length, std::size_t head_dim, const detail::GemmVariant& gemm)
-        : key_panels((length + gemm.nr - 1) / gemm.nr),
-          dim_panels((head_dim + gemm.nr - 1) / gemm.nr),
-          padded_length(key_panels * gemm.nr),
-          dim_padded(round_up(head_dim, gemm.k_group)),
-          key_padded(round_up(length, gemm.k_group)) {}
-};
-
-// Lays a head's scratch parts out from `base`, 64-byte aligned; with base == nullptr it only
-// counts the bytes (`used`), so one function gives both the size and the layout.
-struct ScratchLayout {
-    std::byte* base;
-    std::size_t used = 0;
-
-    template <typename T>
-    void take(T*& part, std::size_t count) {
-        part = base != nullptr ? reinterpret_cast<T*>(base + used) : nullptr;
-        used += round_up(count * sizeof(T), 64);
-    }
-};
-
 // The scratch of one int8 head (ScratchLayout: returns the bytes, lays out only with a base).
 std::size_t carve_int8(std::byte* base, std::size_t length, std::size_t head_dim, const detail::GemmVariant& gemm,
                        Int8HeadScratch& scratch) {
@@ -229,49 +244,6 @@ std::size_t carve_int8(std::byte* base, std::size_t length, std::size_t head_dim
     return layout.used;
 }
 
-// The reduced-precision kernels' K group: one 32-bit lane of vpdpbusd (4 int8 values) or
-// vdpbf16ps (2 bf16 values); every int8 and bf16-dot variant uses it.
-constexpr std::size_t kInt8Group = 4;
-constexpr std::size_t kBf16Group = 2;
-
-// Row-major values (k_padded per row, a whole number of groups of G) -> panels in which each row
-// is a column: group g of row r (G values, 32 bits) at g * nr + (r - p * nr) of panel p, in groups.
-template <typename T, std::size_t G>
-void pack_rows_as_columns(const T* rows, std::size_t row_count, std::size_t k_padded, std::size_t nr, T* panels) {
-    static_assert(sizeof(T) * G == sizeof(std::uint32_t));
-    const std::size_t panel_count = (row_count + nr - 1) / nr, groups = k_padded / G;
-    for (std::size_t panel = 0; panel < panel_count; ++panel) {
-        T* dst = panels + panel * k_padded * nr;
-        for (std::size_t col = 0; col < nr; ++col) {
-            const std::size_t row = panel * nr + col;
-            for (std::size_t group = 0; group < groups; ++group) {
-                std::uint32_t quad = 0;
-                if (row < row_count) std::memcpy(&quad, rows + row * k_padded + group * G, sizeof(quad));
-                std::memcpy(dst + (group * nr + col) * G, &quad, sizeof(quad));
-            }
-        }
-    }
-}
-
-// Row-major values (row_count rows of `cols`, row_count % G == 0) -> panels of nr columns with
-// the rows as the K axis: value (r, c) at ((r / G) * nr + c - p * nr) * G + r % G of panel p.
-template <typename T, std::size_t G>
-void pack_columns(const T* rows, std::size_t row_count, std::size_t cols, std::size_t nr, T* panels) {
-    const std::size_t panel_count = (cols + nr - 1) / nr;
-    for (std::size_t panel = 0; panel < panel_count; ++panel) {
-        T* dst = panels + panel * row_count * nr;
-        const std::size_t width = std::min(nr, cols - panel * nr);
-        for (std::size_t group = 0; group < row_count / G; ++group) {
-            T* group_dst = dst + group * nr * G;
-            const T* src = rows + group * G * cols + panel * nr;
-            for (std::size_t col = 0; col < width; ++col) {
-                for (std::size_t t = 0; t < G; ++t) group_dst[col * G + t] = src[t * cols + col];
-            }
-            std::fill(group_dst + width * G, group_dst + nr * G, T{0});
-        }
-    }
-}
-
 void attention_head_int8(const detail::IsaKernels& isa, const float* q, const float* k, const float* v,
                          std::size_t qkv_stride, std::size_t length, std::size_t head_dim, bool causal, float scale,
                          float* out, std::size_t out_stride, const Int8HeadScratch& scratch) {
@@ -284,14 +256,15 @@ void attention_head_int8(const detail::IsaKernels& isa, const float* q, const fl
                          scratch.k_scale, scratch.k_sum);
     std::fill(scratch.k_scale + length, scratch.k_scale + dims.padded_length, 0.0f);
     std::fill(scratch.k_sum + length, scratch.k_sum + dims.padded_length, 0.0f);
-    pack_rows_as_columns<std::int8_t, kInt8Group>(scratch.k_rows, length, dims.dim_padded, nr, scratch.k_packed);
+    pack_rows_as_columns<std::int8_t, kInt8Group>(scratch.k_rows, dims.dim_padded, length, dims.dim_padded, nr,
+                                                  scratch.k_packed);
 
     isa.quantize_s8_columns(v, qkv_stride, length, head_dim, gemm.weight_max, scratch.v_rows, scratch.v_scale,
                             scratch.v_sum, scratch.v_inv_scale);
     std::memset(scratch.v_rows + length * head_dim, 0, (dims.key_padded - length) * head_dim);
     std::fill(scratch.v_scale + head_dim, scratch.v_scale + dims.dim_panels * nr, 0.0f);
     std::fill(scratch.v_sum + head_dim, scratch.v_sum + dims.dim_panels * nr, 0.0f);
-    pack_columns<std::int8_t, kInt8Group>(scratch.v_rows, dims.key_padded, head_dim, nr, scratch.v_packed);
+    pack_columns<std::int8_t, kInt8Group>(scratch.v_rows, head_dim, dims.key_padded, head_dim, nr, scratch.v_packed);
 
     isa.quantize_u8_rows(q, qkv_stride, length, head_dim, dims.dim_padded, scratch.q_codes, scratch.q_scale,
                          scratch.q_zero);
@@ -366,10 +339,11 @@ void attention_head_bf16(const detail::IsaKernels& isa, const float* q, const fl
     constexpr std::size_t kBytes = sizeof(std::uint16_t);
 
     isa.to_bf16_rows(k, qkv_stride, length, head_dim, dims.dim_padded, scratch.k_rows);
-    pack_rows_as_columns<std::uint16_t, kBf16Group>(scratch.k_rows, length, dims.dim_padded, nr, scratch.k_packed);
+    pack_rows_as_columns<std::uint16_t, kBf16Group>(scratch.k_rows, dims.dim_padded, length, dims.dim_padded, nr,
+                                                    scratch.k_packed);
     isa.to_bf16_rows(v, qkv_stride, length, head_dim, head_dim, scratch.v_rows);
     std::fill(scratch.v_rows + length * head_dim, scratch.v_rows + dims.key_padded * head_dim, std::uint16_t{0});
-    pack_columns<std::uint16_t, kBf16Group>(scratch.v_rows, dims.key_padded, head_dim, nr, scratch.v_packed);
+    pack_columns<std::uint16_t, kBf16Group>(scratch.v_rows, head_dim, dims.key_padded, head_dim, nr, scratch.v_packed);
     isa.to_bf16_rows(q, qkv_stride, length, head_dim, dims.dim_padded, scratch.q_rows);
 
     std::size_t p_stride = 0;  // P's rows: the visible keys rounded up to a whole K group
@@ -418,12 +392,13 @@ void attention(const float* q, const float* k, const float* v, std::size_t qkv_s
         for (std::size_t task = task_begin; task < task_end; ++task) {
             longest = std::max(longest, sequences[order[task / head_count]].length);
         }
+        HeadScratch f32_scratch{};
         Int8HeadScratch int8_scratch{};
         Bf16HeadScratch bf16_scratch{};
         const std::size_t scratch_bytes =
             int8   ? carve_int8(nullptr, longest, head_dim, isa.gemm_int8, int8_scratch)
             : bf16 ? carve_bf16(nullptr, longest, head_dim, isa.gemm_bf16, bf16_scratch)
-                   : scratch_floats(longest, head_dim, isa.gemm_f32) * sizeof(float);
+                   : carve_f32(nullptr, longest, head_dim, isa.gemm_f32, f32_scratch);
         auto* base = static_cast<std::byte*>(work_buffer(WorkSlot::attention, scratch_bytes));
         for (std::size_t task = task_begin; task < task_end; ++task) {
             const SequenceSpan& seq = sequences[order[task / head_count]];
@@ -440,9 +415,9 @@ void attention(const float* q, const float* k, const float* v, std::size_t qkv_s
                 attention_head_bf16(isa, q + row_offset, k + row_offset, v + row_offset, qkv_stride, seq.length,
                                     head_dim, shape.causal, scale, head_out, out_stride, bf16_scratch);
             } else {
+                carve_f32(base, seq.length, head_dim, isa.gemm_f32, f32_scratch);
                 attention_head(isa, q + row_offset, k + row_offset, v + row_offset, qkv_stride, seq.length,
-                               head_dim, shape.causal, scale, head_out, out_stride,
-                               carve(reinterpret_cast<float*>(base), seq.length, head_dim, isa.gemm_f32));
+                               head_dim, shape.causal, scale, head_out, out_stride, f32_scratch);
             }
         }
     };
