@@ -186,11 +186,17 @@ tessera::Precision to_precision(const std::string& name) {
     return tessera::Precision::fp32;
 }
 
-// Matrix-multiply FLOPs of a BERT-style encoder over one sequence of `length` tokens.
-double encoder_flop(std::size_t length, std::size_t hidden, std::size_t ffn, std::size_t layers) {
-    const double per_token_linear = 2.0 * (4.0 * hidden * hidden + 2.0 * hidden * ffn);
-    const double attention = 2.0 * 2.0 * static_cast<double>(length) * length * hidden;
-    return layers * (per_token_linear * length + attention);
+// Matrix-multiply FLOPs of a BERT-style encoder over one sequence of `length` tokens, as run:
+// with `pooled_row_only` (CLS or last-token pooling, CLIP's class token) the last layer computes
+// only that row past its QKV projection (models::TextEncoder::encode's output_positions).
+double encoder_flop(std::size_t length, std::size_t hidden, std::size_t ffn, std::size_t layers, bool pooled_row_only) {
+    const double h = static_cast<double>(hidden), tokens = static_cast<double>(length);
+    const double qkv = 2.0 * 3.0 * h * h;                                // per token
+    const double past_attention = 2.0 * (h * h + 2.0 * h * static_cast<double>(ffn));  // per token
+    const double attention_per_query = 2.0 * 2.0 * tokens * h;
+    const double layer = (qkv + past_attention + attention_per_query) * tokens;
+    if (!pooled_row_only || layers == 0) return static_cast<double>(layers) * layer;
+    return static_cast<double>(layers - 1) * layer + qkv * tokens + past_attention + attention_per_query;
 }
 
 // Mean and min cosine between this precision's embeddings and fp32's, item by item.
@@ -246,8 +252,8 @@ json image_accuracy_vs_fp32(const tessera::models::ClipModel& clip, const std::v
     CosineStats stats;
     for (const auto& [start, count] : batches) {
         const std::span<const float> batch(pixels.data() + start * image_floats, count * image_floats);
-        const auto reduced = clip.run_vision(batch, count, pool);
-        const auto exact = reference.run_vision(batch, count, pool);
+        const auto reduced = clip.run_vision(batch, count, pool, tessera::models::ClipStates::pooled_token);
+        const auto exact = reference.run_vision(batch, count, pool, tessera::models::ClipStates::pooled_token);
         for (std::size_t row = 0; row < count; ++row) {
             stats.add(reduced.features.data() + row * clip.output_dim(), exact.features.data() + row * clip.output_dim(),
                       clip.output_dim());
@@ -395,18 +401,20 @@ int run(int argc, char** argv) {
             runner.batch_count = image_batches.size();
             runner.run_batch = [&, clip, image_floats](std::size_t idx) {
                 const auto [start, count] = image_batches[idx];
+                // As ImageEmbedder runs it: the class token's states only (ClipStates::pooled_token).
                 auto out = clip->run_vision(std::span<const float>(pixels.data() + start * image_floats, count * image_floats),
-                                            count, pool.get());
+                                            count, pool.get(), tessera::models::ClipStates::pooled_token);
                 for (std::size_t row = 0; row < count; ++row) {
                     tessera::kernels::l2_normalize(out.features.data() + row * clip->output_dim(), clip->output_dim());
                 }
             };
             const std::size_t tokens = vision.token_count();
-            const double per_image = encoder_flop(tokens, vision.hidden_dim, vision.ffn_dim, vision.layer_count) +
+            const double per_image = encoder_flop(tokens, vision.hidden_dim, vision.ffn_dim, vision.layer_count, true) +
                                      2.0 * image_floats * vision.hidden_dim;  // patch embedding
             flop_per_pass = per_image * image_count;
         } else {
             const auto& info = text->info();
+            const bool pooled_row_only = info.pooling == "cls" || info.pooling == "last_token";
             for (const auto& batch : workload["batches"]) {
                 std::vector<tessera::TokenizedText> inputs;
                 const auto& ids = batch["input_ids"];
@@ -416,7 +424,8 @@ int run(int argc, char** argv) {
                     for (std::size_t pos = 0; pos < ids[row].size(); ++pos) {
                         if (mask[row][pos].get<int>() != 0) input.ids.push_back(ids[row][pos].get<std::int32_t>());
                     }
-                    flop_per_pass += encoder_flop(input.ids.size(), info.hidden_dim, info.ffn_dim, info.layer_count);
+                    flop_per_pass += encoder_flop(input.ids.size(), info.hidden_dim, info.ffn_dim, info.layer_count,
+                                                  pooled_row_only);
                     inputs.push_back(std::move(input));
                 }
                 text_batches.push_back(std::move(inputs));

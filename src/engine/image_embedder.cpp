@@ -137,7 +137,7 @@ public:
             for (std::size_t slot = 0; slot < batch_count; ++slot) {
                 std::copy_n(pixels.data() + good[first + slot] * image_floats, image_floats, batch.data() + slot * image_floats);
             }
-            const models::ClipOutputs out = clip_->run_vision(batch, batch_count, &pool_);
+            const models::ClipOutputs out = clip_->run_vision(batch, batch_count, &pool_, models::ClipStates::pooled_token);
             for (std::size_t slot = 0; slot < batch_count; ++slot) {
                 auto row = result.embeddings.row(good[first + slot]);
                 std::copy_n(out.features.data() + slot * dim, dim, row.data());
@@ -155,7 +155,7 @@ public:
         const std::vector<Encoding> encodings = tokenizer_->encode_batch(texts, true, pool_.thread_count());
         models::TokenBatch batch;
         for (const Encoding& encoding : encodings) batch.add(encoding.ids);
-        const models::ClipOutputs out = clip_->run_text(batch, &pool_);
+        const models::ClipOutputs out = clip_->run_text(batch, &pool_, models::ClipStates::pooled_token);
         const std::size_t dim = clip_->output_dim();
         Matrix vectors(texts.size(), dim);
         for (std::size_t idx = 0; idx < texts.size(); ++idx) {

@@ -48,6 +48,29 @@ std::string lowercase(std::string_view text) {
 }
 
 // tokenizer_config.json model_max_length, when it is a sane number (HF writes 1e30 for "none").
+// Which last-layer rows a pooling reads: every token's, or only each sequence's first (CLS) or
+// last (last-token) row, in which case the encoder's last layer runs only that row past its
+// attention (models::TextEncoder::encode's output_positions).
+enum class PooledRows { every_token, first_token, last_token };
+
+PooledRows pooled_rows(std::span<const formats::PoolingMode> modes) {
+    const auto only = [&](formats::PoolingMode mode) {
+        return !modes.empty() && std::all_of(modes.begin(), modes.end(), [&](auto each) { return each == mode; });
+    };
+    if (only(formats::PoolingMode::cls)) return PooledRows::first_token;
+    if (only(formats::PoolingMode::last_token)) return PooledRows::last_token;
+    return PooledRows::every_token;
+}
+
+std::vector<std::size_t> output_positions(const models::TokenBatch& batch, PooledRows rows) {
+    switch (rows) {
+        case PooledRows::every_token: return {};
+        case PooledRows::first_token: return models::first_token_positions(batch.sequences);
+        case PooledRows::last_token: return models::last_token_positions(batch.sequences);
+    }
+    return {};
+}
+
 std::optional<std::size_t> tokenizer_model_max_length(const std::filesystem::path& model_dir) {
     const auto path = model_dir / "tokenizer_config.json";
     if (!std::filesystem::exists(path)) return std::nullopt;
@@ -205,7 +228,8 @@ public:
         const std::size_t out_dim = options.dimensions == 0 ? pooled_size : options.dimensions;
         Matrix result(inputs.size(), out_dim);
         std::vector<float> pooled(pooled_size);
-        run_batches(inputs, options, [&](std::size_t input_idx, const float* hidden, std::size_t token_count) {
+        run_batches(inputs, options, pooled_rows(st_.pooling_modes),
+                    [&](std::size_t input_idx, const float* hidden, std::size_t token_count) {
             engine::pool_sequence(hidden, token_count, encoder_->hidden_dim(), st_.pooling_modes,
                                   st_.include_prompt ? 0 : inputs[input_idx].prompt_token_count, pooled.data());
             engine::finish_embedding(pooled, options.dimensions, options.normalize, result.row(input_idx));
@@ -217,7 +241,8 @@ public:
         const auto inputs = tokenize(texts, options);
         std::vector<TokenStates> states(inputs.size());
         const std::size_t hidden_dim = encoder_->hidden_dim();
-        run_batches(inputs, options, [&](std::size_t input_idx, const float* hidden, std::size_t token_count) {
+        run_batches(inputs, options, PooledRows::every_token,
+                    [&](std::size_t input_idx, const float* hidden, std::size_t token_count) {
             states[input_idx].ids = inputs[input_idx].ids;
             states[input_idx].hidden = Matrix(token_count, hidden_dim);
             std::copy_n(hidden, token_count * hidden_dim, states[input_idx].hidden.data().begin());
@@ -287,9 +312,11 @@ private:
     }
 
     // Runs every input through the encoder in packed batches; `consume(input_idx, hidden, count)`
-    // sees each input's last hidden states once.
+    // sees each input's last hidden states once: all its tokens', or with `rows` the one row the
+    // pooling reads (count 1).
     template <typename Consume>
-    void run_batches(std::span<const TokenizedText> inputs, const EmbedOptions& options, Consume&& consume) {
+    void run_batches(std::span<const TokenizedText> inputs, const EmbedOptions& options, PooledRows rows,
+                     Consume&& consume) {
         validate(inputs);
         std::vector<std::size_t> order(inputs.size());
         std::iota(order.begin(), order.end(), 0);
@@ -297,7 +324,6 @@ private:
         std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
             return inputs[a].ids.size() > inputs[b].ids.size();
         });
-        const std::size_t hidden_dim = encoder_->hidden_dim();
         std::vector<float> hidden;
         std::size_t next = 0;
         while (next < order.size()) {
@@ -316,13 +342,27 @@ private:
             const auto chunk_ends =
                 models::plan_sequence_chunks(batch.sequences, pool_.thread_count(), encoder_->layer_weight_bytes());
             if (chunk_ends.empty()) {
-                encoder_->encode(batch, hidden, &pool_);
-                for (std::size_t member_idx = 0; member_idx < members.size(); ++member_idx) {
-                    const auto& sequence = batch.sequences[member_idx];
-                    consume(members[member_idx], hidden.data() + sequence.first_row * hidden_dim, sequence.length);
-                }
+                const auto positions = output_positions(batch, rows);
+                encoder_->encode(batch, positions, hidden, &pool_);
+                consume_batch(batch, positions, hidden, members, consume);
             } else {
-                encode_in_chunks(inputs, std::span<const std::size_t>(members), chunk_ends, consume);
+                encode_in_chunks(inputs, std::span<const std::size_t>(members), chunk_ends, rows, consume);
+            }
+        }
+    }
+
+    // Hands each member of an encoded batch to `consume`: its rows of `hidden`, all of them, or
+    // the one at `positions` (encode's compact output).
+    template <typename Consume>
+    void consume_batch(const models::TokenBatch& batch, std::span<const std::size_t> positions,
+                       const std::vector<float>& hidden, std::span<const std::size_t> members, Consume& consume) const {
+        const std::size_t hidden_dim = encoder_->hidden_dim();
+        for (std::size_t member_idx = 0; member_idx < members.size(); ++member_idx) {
+            const auto& sequence = batch.sequences[member_idx];
+            if (positions.empty()) {
+                consume(members[member_idx], hidden.data() + sequence.first_row * hidden_dim, sequence.length);
+            } else {
+                consume(members[member_idx], hidden.data() + member_idx * hidden_dim, std::size_t{1});
             }
         }
     }
@@ -332,26 +372,25 @@ private:
     // `consume` then sees the results in member order on this thread.
     template <typename Consume>
     void encode_in_chunks(std::span<const TokenizedText> inputs, std::span<const std::size_t> members,
-                          std::span<const std::size_t> chunk_ends, Consume&& consume) {
+                          std::span<const std::size_t> chunk_ends, PooledRows rows, Consume&& consume) {
         std::vector<models::TokenBatch> chunks(chunk_ends.size());
+        std::vector<std::vector<std::size_t>> positions(chunk_ends.size());
         std::vector<std::vector<float>> hidden(chunk_ends.size());
         std::size_t begin = 0;
         for (std::size_t chunk_idx = 0; chunk_idx < chunk_ends.size(); ++chunk_idx) {
             for (std::size_t member_idx = begin; member_idx < chunk_ends[chunk_idx]; ++member_idx) {
                 chunks[chunk_idx].add(inputs[members[member_idx]].ids, inputs[members[member_idx]].type_ids);
             }
+            positions[chunk_idx] = output_positions(chunks[chunk_idx], rows);
             begin = chunk_ends[chunk_idx];
         }
         models::run_chunks(chunk_ends, pool_, [&](std::size_t chunk_idx, std::size_t, std::size_t) {
-            encoder_->encode(chunks[chunk_idx], hidden[chunk_idx], nullptr);
+            encoder_->encode(chunks[chunk_idx], positions[chunk_idx], hidden[chunk_idx], nullptr);
         });
         begin = 0;
-        const std::size_t hidden_dim = encoder_->hidden_dim();
         for (std::size_t chunk_idx = 0; chunk_idx < chunk_ends.size(); ++chunk_idx) {
-            for (std::size_t member_idx = begin; member_idx < chunk_ends[chunk_idx]; ++member_idx) {
-                const auto& sequence = chunks[chunk_idx].sequences[member_idx - begin];
-                consume(members[member_idx], hidden[chunk_idx].data() + sequence.first_row * hidden_dim, sequence.length);
-            }
+            consume_batch(chunks[chunk_idx], positions[chunk_idx], hidden[chunk_idx],
+                          members.subspan(begin, chunk_ends[chunk_idx] - begin), consume);
             begin = chunk_ends[chunk_idx];
         }
     }

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "kernels/isa_kernels.hpp"
@@ -33,6 +34,13 @@ std::size_t round_up(std::size_t value, std::size_t multiple) {
 constexpr std::size_t kF32Group = 1;
 constexpr std::size_t kInt8Group = 4;
 constexpr std::size_t kBf16Group = 2;
+
+// The queries [begin, end) of a sequence that a head computes (all of them, or one).
+struct QueryRange {
+    std::size_t begin = 0;
+    std::size_t end = 0;
+    [[nodiscard]] std::size_t count() const { return end - begin; }
+};
 
 // A head's padded sizes for a kernel: panels of nr keys or dims, K in groups of gemm.k_group.
 struct HeadDims {
@@ -138,14 +146,15 @@ void gemm_into(const detail::GemmVariant& gemm, const void* a, std::size_t a_str
 //   normalise(first_query, query_count, key_limit)  the block's scores -> P
 //   output(block_row, rows, dim_panel, out_rows, width, key_limit)  rows of O for one panel of dims
 // Causal: keys after the block's last query are never visible (key_limit).
+// Only the queries in `queries` are computed; out holds the first one's row.
 template <typename Score, typename Normalise, typename Output>
-void run_query_blocks(std::size_t length, std::size_t head_dim, const detail::GemmVariant& gemm, bool causal,
-                      float* scores, std::size_t score_stride, float* out, std::size_t out_stride, Score&& score,
-                      Normalise&& normalise, Output&& output) {
+void run_query_blocks(std::size_t length, QueryRange queries, std::size_t head_dim, const detail::GemmVariant& gemm,
+                      bool causal, float* scores, std::size_t score_stride, float* out, std::size_t out_stride,
+                      Score&& score, Normalise&& normalise, Output&& output) {
     const std::size_t mr = gemm.mr, nr = gemm.nr, query_block = 4 * mr;
     const std::size_t dim_panels = (head_dim + nr - 1) / nr;
-    for (std::size_t q_begin = 0; q_begin < length; q_begin += query_block) {
-        const std::size_t q_count = std::min(query_block, length - q_begin);
+    for (std::size_t q_begin = queries.begin; q_begin < queries.end; q_begin += query_block) {
+        const std::size_t q_count = std::min(query_block, queries.end - q_begin);
         const std::size_t key_limit = causal ? q_begin + q_count : length;
         const std::size_t key_panels = (key_limit + nr - 1) / nr;
         for (std::size_t row = 0; row < q_count; row += mr) {
@@ -156,7 +165,7 @@ void run_query_blocks(std::size_t length, std::size_t head_dim, const detail::Ge
         normalise(q_begin, q_count, key_limit);
         for (std::size_t row = 0; row < q_count; row += mr) {
             for (std::size_t panel = 0; panel < dim_panels; ++panel) {
-                output(row, std::min(mr, q_count - row), panel, out + (q_begin + row) * out_stride + panel * nr,
+                output(row, std::min(mr, q_count - row), panel, out + (q_begin - queries.begin + row) * out_stride + panel * nr,
                        std::min(nr, head_dim - panel * nr), key_limit);
             }
         }
@@ -164,7 +173,7 @@ void run_query_blocks(std::size_t length, std::size_t head_dim, const detail::Ge
 }
 
 void attention_head(const detail::IsaKernels& isa, const float* q, const float* k, const float* v,
-                    std::size_t qkv_stride, std::size_t length, std::size_t head_dim, bool causal,
+                    std::size_t qkv_stride, std::size_t length, QueryRange queries, std::size_t head_dim, bool causal,
                     float scale, float* out, std::size_t out_stride, const HeadScratch& scratch) {
     const detail::GemmVariant& gemm = isa.gemm_f32;
     const std::size_t nr = gemm.nr;
@@ -175,7 +184,7 @@ void attention_head(const detail::IsaKernels& isa, const float* q, const float* 
     pack_columns<float, kF32Group>(v, qkv_stride, length, head_dim, nr, scratch.v_packed);
 
     run_query_blocks(
-        length, head_dim, gemm, causal, scratch.scores, padded_length, out, out_stride,
+        length, queries, head_dim, gemm, causal, scratch.scores, padded_length, out, out_stride,
         [&](std::size_t query, std::size_t rows, std::size_t panel, float* score_rows) {
             gemm_into(gemm, q + query * qkv_stride, qkv_stride * sizeof(float), rows,
                       scratch.k_packed + panel * head_dim * nr, head_dim, scratch.tile, {}, score_rows, padded_length, nr);
@@ -245,8 +254,8 @@ std::size_t carve_int8(std::byte* base, std::size_t length, std::size_t head_dim
 }
 
 void attention_head_int8(const detail::IsaKernels& isa, const float* q, const float* k, const float* v,
-                         std::size_t qkv_stride, std::size_t length, std::size_t head_dim, bool causal, float scale,
-                         float* out, std::size_t out_stride, const Int8HeadScratch& scratch) {
+                         std::size_t qkv_stride, std::size_t length, QueryRange queries, std::size_t head_dim,
+                         bool causal, float scale, float* out, std::size_t out_stride, const Int8HeadScratch& scratch) {
     const detail::GemmVariant& gemm = isa.gemm_int8;
     const std::size_t nr = gemm.nr, mr = gemm.mr, kg = kInt8Group;
     if (gemm.k_group != kInt8Group) throw Error(ErrorCode::internal, "attention: int8 kernel without 4-value K groups");
@@ -266,12 +275,13 @@ void attention_head_int8(const detail::IsaKernels& isa, const float* q, const fl
     std::fill(scratch.v_sum + head_dim, scratch.v_sum + dims.dim_panels * nr, 0.0f);
     pack_columns<std::int8_t, kInt8Group>(scratch.v_rows, head_dim, dims.key_padded, head_dim, nr, scratch.v_packed);
 
-    isa.quantize_u8_rows(q, qkv_stride, length, head_dim, dims.dim_padded, scratch.q_codes, scratch.q_scale,
-                         scratch.q_zero);
+    isa.quantize_u8_rows(q + queries.begin * qkv_stride, qkv_stride, queries.count(), head_dim, dims.dim_padded,
+                         scratch.q_codes + queries.begin * dims.dim_padded, scratch.q_scale + queries.begin,
+                         scratch.q_zero + queries.begin);
 
     std::fill(scratch.p_zero, scratch.p_zero + 4 * mr, 0.0f);
     run_query_blocks(
-        length, head_dim, gemm, causal, scratch.scores, dims.padded_length, out, out_stride,
+        length, queries, head_dim, gemm, causal, scratch.scores, dims.padded_length, out, out_stride,
         [&](std::size_t query, std::size_t rows, std::size_t panel, float* score_rows) {
             const detail::TileEpilogue scales{scratch.q_scale + query, scratch.q_zero + query,
                                               scratch.k_scale + panel * nr, scratch.k_sum + panel * nr};
@@ -331,8 +341,8 @@ bool bf16_attention_runs(const detail::IsaKernels& isa) {
 }
 
 void attention_head_bf16(const detail::IsaKernels& isa, const float* q, const float* k, const float* v,
-                         std::size_t qkv_stride, std::size_t length, std::size_t head_dim, bool causal, float scale,
-                         float* out, std::size_t out_stride, const Bf16HeadScratch& scratch) {
+                         std::size_t qkv_stride, std::size_t length, QueryRange queries, std::size_t head_dim,
+                         bool causal, float scale, float* out, std::size_t out_stride, const Bf16HeadScratch& scratch) {
     const detail::GemmVariant& gemm = isa.gemm_bf16;
     const std::size_t nr = gemm.nr;
     const HeadDims dims(length, head_dim, gemm);
@@ -344,11 +354,12 @@ void attention_head_bf16(const detail::IsaKernels& isa, const float* q, const fl
     isa.to_bf16_rows(v, qkv_stride, length, head_dim, head_dim, scratch.v_rows);
     std::fill(scratch.v_rows + length * head_dim, scratch.v_rows + dims.key_padded * head_dim, std::uint16_t{0});
     pack_columns<std::uint16_t, kBf16Group>(scratch.v_rows, head_dim, dims.key_padded, head_dim, nr, scratch.v_packed);
-    isa.to_bf16_rows(q, qkv_stride, length, head_dim, dims.dim_padded, scratch.q_rows);
+    isa.to_bf16_rows(q + queries.begin * qkv_stride, qkv_stride, queries.count(), head_dim, dims.dim_padded,
+                     scratch.q_rows + queries.begin * dims.dim_padded);
 
     std::size_t p_stride = 0;  // P's rows: the visible keys rounded up to a whole K group
     run_query_blocks(
-        length, head_dim, gemm, causal, scratch.scores, dims.padded_length, out, out_stride,
+        length, queries, head_dim, gemm, causal, scratch.scores, dims.padded_length, out, out_stride,
         [&](std::size_t query, std::size_t rows, std::size_t panel, float* score_rows) {
             gemm_into(gemm, scratch.q_rows + query * dims.dim_padded, dims.dim_padded * kBytes, rows,
                       scratch.k_packed + panel * dims.dim_padded * nr, dims.dim_padded / kBf16Group, scratch.tile, {},
@@ -370,9 +381,22 @@ void attention_head_bf16(const detail::IsaKernels& isa, const float* q, const fl
 
 void attention(const float* q, const float* k, const float* v, std::size_t qkv_stride,
                std::span<const SequenceSpan> sequences, const AttentionShape& shape, float* out,
-               std::size_t out_stride, core::ThreadPool* pool) {
+               std::size_t out_stride, core::ThreadPool* pool, std::span<const std::size_t> query_positions) {
     const std::size_t head_count = shape.head_count;
     const std::size_t head_dim = shape.head_dim;
+    if (!query_positions.empty()) {
+        if (query_positions.size() != sequences.size()) {
+            throw Error(ErrorCode::internal, "attention: " + std::to_string(query_positions.size()) +
+                                                 " query positions for " + std::to_string(sequences.size()) + " sequences");
+        }
+        for (std::size_t seq_idx = 0; seq_idx < sequences.size(); ++seq_idx) {
+            if (query_positions[seq_idx] >= sequences[seq_idx].length) {
+                throw Error(ErrorCode::internal, "attention: query position " + std::to_string(query_positions[seq_idx]) +
+                                                     " outside sequence " + std::to_string(seq_idx) + " of length " +
+                                                     std::to_string(sequences[seq_idx].length));
+            }
+        }
+    }
     if (sequences.empty() || head_count == 0 || head_dim == 0) return;
     const auto& isa = detail::active_kernels();
     const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
@@ -401,23 +425,28 @@ void attention(const float* q, const float* k, const float* v, std::size_t qkv_s
                    : carve_f32(nullptr, longest, head_dim, isa.gemm_f32, f32_scratch);
         auto* base = static_cast<std::byte*>(work_buffer(WorkSlot::attention, scratch_bytes));
         for (std::size_t task = task_begin; task < task_end; ++task) {
-            const SequenceSpan& seq = sequences[order[task / head_count]];
+            const std::size_t seq_idx = order[task / head_count];
+            const SequenceSpan& seq = sequences[seq_idx];
             if (seq.length == 0) continue;
             const std::size_t head_offset = (task % head_count) * head_dim;
             const std::size_t row_offset = seq.first_row * qkv_stride + head_offset;
-            float* head_out = out + seq.first_row * out_stride + head_offset;
+            const QueryRange queries = query_positions.empty()
+                                           ? QueryRange{0, seq.length}
+                                           : QueryRange{query_positions[seq_idx], query_positions[seq_idx] + 1};
+            const std::size_t out_row = query_positions.empty() ? seq.first_row : seq_idx;
+            float* head_out = out + out_row * out_stride + head_offset;
             if (int8) {
                 carve_int8(base, seq.length, head_dim, isa.gemm_int8, int8_scratch);
                 attention_head_int8(isa, q + row_offset, k + row_offset, v + row_offset, qkv_stride, seq.length,
-                                    head_dim, shape.causal, scale, head_out, out_stride, int8_scratch);
+                                    queries, head_dim, shape.causal, scale, head_out, out_stride, int8_scratch);
             } else if (bf16) {
                 carve_bf16(base, seq.length, head_dim, isa.gemm_bf16, bf16_scratch);
                 attention_head_bf16(isa, q + row_offset, k + row_offset, v + row_offset, qkv_stride, seq.length,
-                                    head_dim, shape.causal, scale, head_out, out_stride, bf16_scratch);
+                                    queries, head_dim, shape.causal, scale, head_out, out_stride, bf16_scratch);
             } else {
                 carve_f32(base, seq.length, head_dim, isa.gemm_f32, f32_scratch);
                 attention_head(isa, q + row_offset, k + row_offset, v + row_offset, qkv_stride, seq.length,
-                               head_dim, shape.causal, scale, head_out, out_stride, f32_scratch);
+                               queries, head_dim, shape.causal, scale, head_out, out_stride, f32_scratch);
             }
         }
     };

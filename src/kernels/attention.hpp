@@ -30,8 +30,13 @@ struct AttentionShape {
 //   out[t, h*head_dim:(h+1)*head_dim] = softmax(q_t . K^T / sqrt(head_dim)) V   (within s only)
 // q, k, v point at the first row's head-0 values; consecutive rows are `qkv_stride` floats apart
 // (3*hidden for a fused QKV buffer, hidden for separate buffers). out has row stride out_stride.
+//
+// With `query_positions` (one per sequence), only the query at position query_positions[s] of
+// sequence s is computed, into out row s; keys and values are still the whole sequence. That is
+// all a last layer needs when the caller reads one row per sequence (CLS or last-token pooling,
+// CLIP's class and end-of-text tokens): the rest of a transformer layer is per row.
 void attention(const float* q, const float* k, const float* v, std::size_t qkv_stride,
                std::span<const SequenceSpan> sequences, const AttentionShape& shape, float* out,
-               std::size_t out_stride, core::ThreadPool* pool);
+               std::size_t out_stride, core::ThreadPool* pool, std::span<const std::size_t> query_positions = {});
 
 }  // namespace tessera::kernels

@@ -262,6 +262,52 @@ TEST(AttentionTest, SequenceAloneEqualsSequenceInBatch) {
     for (std::size_t idx = 0; idx < alone.size(); ++idx) ASSERT_EQ(alone[idx], batch[offset + idx]);
 }
 
+// One query per sequence (what a pruned last layer asks for) gives exactly that query's row of
+// the full output, at every precision and ISA: each query row is computed on its own.
+TEST(AttentionTest, QueryPositionsGiveTheirRowsOfTheFullOutput) {
+    core::ThreadPool pool(2);
+    std::uint32_t seed = 300;
+    for (const auto& c : kCases) {
+        const CaseData data = make_case(c, seed++);
+        std::vector<std::size_t> positions;  // first, last and inner tokens
+        for (std::size_t seq_idx = 0; seq_idx < data.seqs.size(); ++seq_idx) {
+            const std::size_t length = data.seqs[seq_idx].length;
+            positions.push_back(seq_idx % 3 == 0 ? 0 : seq_idx % 3 == 1 ? length - 1 : (7 * seq_idx) % length);
+        }
+        for (const auto level : available_isa_levels()) {
+            IsaScope scope(level);
+            for (const Precision precision : {Precision::fp32, Precision::bf16, Precision::int8}) {
+                const AttentionShape shape{c.heads, c.head_dim, c.causal, precision};
+                const auto full = data.run(c, precision, &pool);
+                std::vector<float> picked(data.seqs.size() * data.hidden, -100.0f);
+                attention(data.qkv.data(), data.qkv.data() + data.hidden, data.qkv.data() + 2 * data.hidden,
+                          data.stride, data.seqs, shape, picked.data(), data.hidden, &pool, positions);
+                for (std::size_t seq_idx = 0; seq_idx < data.seqs.size(); ++seq_idx) {
+                    const std::size_t row = data.seqs[seq_idx].first_row + positions[seq_idx];
+                    for (std::size_t col = 0; col < data.hidden; ++col) {
+                        ASSERT_EQ(picked[seq_idx * data.hidden + col], full[row * data.hidden + col])
+                            << testing::isa_name(level) << " precision " << static_cast<int>(precision)
+                            << " sequence " << seq_idx << " col " << col;
+                    }
+                }
+            }
+        }
+    }
+}
+
+TEST(AttentionTest, QueryPositionsOutsideTheirSequenceAreRejected) {
+    const std::size_t hidden = 8;
+    auto qkv = random_floats(4 * 3 * hidden, 6);
+    std::vector<float> out(2 * hidden);
+    const std::vector<SequenceSpan> seqs = {{0, 1}, {1, 3}};
+    const std::vector<std::size_t> past_end = {0, 3}, too_few = {0};
+    for (const auto& positions : {past_end, too_few}) {
+        EXPECT_THROW(attention(qkv.data(), qkv.data() + hidden, qkv.data() + 2 * hidden, 3 * hidden, seqs,
+                               {2, 4, false}, out.data(), hidden, nullptr, positions),
+                     Error);
+    }
+}
+
 TEST(AttentionTest, SingleTokenReturnsItsValue) {
     const std::size_t heads = 2, head_dim = 4, hidden = 8;
     auto qkv = random_floats(3 * hidden, 5);

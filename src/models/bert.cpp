@@ -111,8 +111,9 @@ public:
         });
     }
 
-    void encode(const TokenBatch& batch, std::vector<float>& hidden, core::ThreadPool* pool) const override {
-        check_batch(batch);
+    void encode(const TokenBatch& batch, std::span<const std::size_t> output_positions, std::vector<float>& hidden,
+                core::ThreadPool* pool) const override {
+        check_batch(batch, output_positions);
         const std::size_t hidden_dim = config_.hidden_dim;
         const std::size_t token_count = batch.token_count();
         hidden.assign(token_count * hidden_dim, 0.0f);
@@ -125,15 +126,19 @@ public:
         const kernels::AttentionShape shape{.head_count = config_.head_count,
                                             .head_dim = hidden_dim / config_.head_count,
                                             .precision = precision_};
-        for (const Layer& layer : layers_) {
-            layer.qkv.forward(hidden.data(), token_count, qkv.data(), kernels::Activation::none, pool);
+        std::size_t rows = token_count;
+        for (std::size_t layer_idx = 0; layer_idx < layers_.size(); ++layer_idx) {
+            const Layer& layer = layers_[layer_idx];
+            const auto queries = last_layer_queries(layer_idx, layers_.size(), output_positions);
+            layer.qkv.forward(hidden.data(), rows, qkv.data(), kernels::Activation::none, pool);
             kernels::attention(qkv.data(), qkv.data() + hidden_dim, qkv.data() + 2 * hidden_dim, 3 * hidden_dim,
-                               batch.sequences, shape, context.data(), hidden_dim, pool);
-            layer.attention_out.forward(context.data(), token_count, projected.data(), kernels::Activation::none, pool);
-            layer_norm(projected.data(), hidden.data(), token_count, layer.attention_norm, hidden.data(), pool);
-            kernels::feed_forward(layer.ffn_up, activation_, layer.ffn_down, hidden.data(), token_count,
-                                  projected.data(), pool);
-            layer_norm(projected.data(), hidden.data(), token_count, layer.output_norm, hidden.data(), pool);
+                               batch.sequences, shape, context.data(), hidden_dim, pool, queries);
+            if (!queries.empty()) hidden = rows_at_positions(hidden.data(), hidden_dim, batch.sequences, queries);
+            rows = hidden.size() / hidden_dim;
+            layer.attention_out.forward(context.data(), rows, projected.data(), kernels::Activation::none, pool);
+            layer_norm(projected.data(), hidden.data(), rows, layer.attention_norm, hidden.data(), pool);
+            kernels::feed_forward(layer.ffn_up, activation_, layer.ffn_down, hidden.data(), rows, projected.data(), pool);
+            layer_norm(projected.data(), hidden.data(), rows, layer.output_norm, hidden.data(), pool);
         }
     }
 

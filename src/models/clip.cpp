@@ -8,6 +8,7 @@
 // tensor: config.json keeps only the *initial* value (2.6592), the trained one is ln(100).
 #include "models/clip.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
@@ -147,19 +148,29 @@ struct ClipModel::Tower {
     // Runs the layers over `hidden` (rows x H) in place: whole with every kernel split over the pool's
     // threads, or, for enough sequences (a batch of images), in chunks of whole sequences, one
     // per core (models/sequence_chunks.hpp). `sequences` are back to back in row order.
+    // With `output_positions` (one per sequence) hidden ends as those rows only, sequence_count x H
+    // (TextEncoder::encode's output_positions).
     void run(std::vector<float>& hidden, std::span<const kernels::SequenceSpan> sequences, bool causal,
-             core::ThreadPool* pool) const {
+             core::ThreadPool* pool, std::span<const std::size_t> output_positions = {}) const {
         const std::size_t dim = config.hidden_dim;
+        std::vector<float> picked(output_positions.size() * dim);
         const auto ends = pool != nullptr ? plan_sequence_chunks(sequences, pool->thread_count(), weight_bytes())
                                           : std::vector<std::size_t>{};
-        if (ends.empty()) return run_rows(hidden.data(), hidden.size() / dim, sequences, causal, pool);
-        run_chunks(ends, *pool, [&](std::size_t, std::size_t begin, std::size_t end) {
-            const std::size_t first_row = sequences[begin].first_row;
-            std::vector<kernels::SequenceSpan> chunk(sequences.begin() + begin, sequences.begin() + end);
-            for (auto& sequence : chunk) sequence.first_row -= first_row;
-            const std::size_t rows = chunk.back().first_row + chunk.back().length;
-            run_rows(hidden.data() + first_row * dim, rows, chunk, causal, nullptr);
-        });
+        if (ends.empty()) {
+            run_rows(hidden.data(), hidden.size() / dim, sequences, causal, pool, output_positions, picked.data());
+        } else {
+            run_chunks(ends, *pool, [&](std::size_t, std::size_t begin, std::size_t end) {
+                const std::size_t first_row = sequences[begin].first_row;
+                std::vector<kernels::SequenceSpan> chunk(sequences.begin() + begin, sequences.begin() + end);
+                for (auto& sequence : chunk) sequence.first_row -= first_row;
+                const std::size_t rows = chunk.back().first_row + chunk.back().length;
+                const auto chunk_positions =
+                    output_positions.empty() ? output_positions : output_positions.subspan(begin, end - begin);
+                run_rows(hidden.data() + first_row * dim, rows, chunk, causal, nullptr, chunk_positions,
+                         picked.data() + begin * dim);
+            });
+        }
+        if (!output_positions.empty()) hidden.swap(picked);
     }
 
     [[nodiscard]] std::size_t weight_bytes() const {
@@ -168,8 +179,10 @@ struct ClipModel::Tower {
         });
     }
 
+    // With output_positions, the last layer continues past its attention on those rows only, in
+    // `picked` (sequence_count x H).
     void run_rows(float* hidden, std::size_t rows, std::span<const kernels::SequenceSpan> sequences, bool causal,
-                  core::ThreadPool* pool) const {
+                  core::ThreadPool* pool, std::span<const std::size_t> output_positions, float* picked) const {
         const std::size_t dim = config.hidden_dim;
         std::vector<float> normed(rows * dim);
         std::vector<float> qkv(rows * 3 * dim);
@@ -177,11 +190,18 @@ struct ClipModel::Tower {
         std::vector<float> projected(rows * dim);
         const kernels::AttentionShape shape{.head_count = config.head_count, .head_dim = dim / config.head_count, .causal = causal,
                                             .precision = precision};
-        for (const Layer& layer : layers) {
+        for (std::size_t layer_idx = 0; layer_idx < layers.size(); ++layer_idx) {
+            const Layer& layer = layers[layer_idx];
+            const auto queries = last_layer_queries(layer_idx, layers.size(), output_positions);
             layer_norm(hidden, rows, layer.norm1, normed.data(), pool);
             layer.qkv.forward(normed.data(), rows, qkv.data(), kernels::Activation::none, pool);
             kernels::attention(qkv.data(), qkv.data() + dim, qkv.data() + 2 * dim, 3 * dim, sequences, shape,
-                               context.data(), dim, pool);
+                               context.data(), dim, pool, queries);
+            if (!queries.empty()) {
+                std::ranges::copy(rows_at_positions(hidden, dim, sequences, queries), picked);
+                hidden = picked;
+                rows = queries.size();
+            }
             layer.out_proj.forward(context.data(), rows, projected.data(), kernels::Activation::none, pool);
             kernels::add_inplace(hidden, projected.data(), rows * dim);
             layer_norm(hidden, rows, layer.norm2, normed.data(), pool);
@@ -310,12 +330,40 @@ ClipModel::ClipModel(const formats::ModelConfig& config, std::shared_ptr<const f
 
 ClipModel::~ClipModel() = default;
 
+namespace {
+
+// The token each text pools at, as transformers picks it: the highest id (original OpenAI
+// configs, pool_at_argmax), else (ids == eos_token_id).int().argmax() -- the first match, 0 if none.
+std::vector<std::size_t> end_of_text_positions(const TokenBatch& batch, const ClipTextConfig& config) {
+    std::vector<std::size_t> positions(batch.sequences.size(), 0);
+    for (std::size_t seq_idx = 0; seq_idx < batch.sequences.size(); ++seq_idx) {
+        const auto& sequence = batch.sequences[seq_idx];
+        const std::int32_t* ids = batch.ids.data() + sequence.first_row;
+        std::size_t& eos = positions[seq_idx];
+        if (config.pool_at_argmax()) {
+            for (std::size_t pos = 1; pos < sequence.length; ++pos) {
+                if (ids[pos] > ids[eos]) eos = pos;
+            }
+        } else {
+            for (std::size_t pos = 0; pos < sequence.length; ++pos) {
+                if (ids[pos] == config.eos_token_id) {
+                    eos = pos;
+                    break;
+                }
+            }
+        }
+    }
+    return positions;
+}
+
+}  // namespace
+
 std::string ClipModel::architecture() const {
     if (text_ && vision_) return "CLIP (text and vision towers)";
     return text_ ? "CLIP text tower" : "CLIP vision tower";
 }
 
-ClipOutputs ClipModel::run_text(const TokenBatch& batch, core::ThreadPool* pool) const {
+ClipOutputs ClipModel::run_text(const TokenBatch& batch, core::ThreadPool* pool, ClipStates states) const {
     if (!text_) throw Error(ErrorCode::unsupported, "this CLIP model has no text tower (model_type '" + model_type_ + "')");
     const ClipTextConfig& config = text_config_;
     const std::size_t dim = config.hidden_dim;
@@ -347,30 +395,14 @@ ClipOutputs ClipModel::run_text(const TokenBatch& batch, core::ThreadPool* pool)
             for (std::size_t d = 0; d < dim; ++d) dst[d] = token[d] + position[d];
         }
     }
-    text_->encoder.run(out.last_hidden, batch.sequences, /*causal=*/true, pool);
-    text_->encoder.layer_norm(out.last_hidden.data(), batch.ids.size(), text_->final_norm, out.last_hidden.data(), pool);
-
     const std::size_t count = batch.sequences.size();
-    out.pooled.resize(count * dim);
-    for (std::size_t seq_idx = 0; seq_idx < count; ++seq_idx) {
-        const auto& sequence = batch.sequences[seq_idx];
-        std::size_t eos = 0;
-        if (config.pool_at_argmax()) {
-            for (std::size_t pos = 1; pos < sequence.length; ++pos) {
-                if (batch.ids[sequence.first_row + pos] > batch.ids[sequence.first_row + eos]) eos = pos;
-            }
-        } else {
-            // transformers: (ids == eos_token_id).int().argmax() -- the first match, 0 if none.
-            for (std::size_t pos = 0; pos < sequence.length; ++pos) {
-                if (batch.ids[sequence.first_row + pos] == config.eos_token_id) {
-                    eos = pos;
-                    break;
-                }
-            }
-        }
-        std::memcpy(out.pooled.data() + seq_idx * dim, out.last_hidden.data() + (sequence.first_row + eos) * dim,
-                    dim * sizeof(float));
-    }
+    const std::vector<std::size_t> eos_positions = end_of_text_positions(batch, config);
+    const bool pooled_only = states == ClipStates::pooled_token;
+    text_->encoder.run(out.last_hidden, batch.sequences, /*causal=*/true, pool,
+                       pooled_only ? std::span<const std::size_t>(eos_positions) : std::span<const std::size_t>{});
+    const std::size_t rows = out.last_hidden.size() / dim;
+    text_->encoder.layer_norm(out.last_hidden.data(), rows, text_->final_norm, out.last_hidden.data(), pool);
+    out.pooled = pooled_only ? out.last_hidden : rows_at_positions(out.last_hidden.data(), dim, batch.sequences, eos_positions);
     if (text_->has_projection) {
         out.features.resize(count * output_dim_);
         text_->projection.forward(out.pooled.data(), count, out.features.data(), kernels::Activation::none, pool);
@@ -380,7 +412,8 @@ ClipOutputs ClipModel::run_text(const TokenBatch& batch, core::ThreadPool* pool)
     return out;
 }
 
-ClipOutputs ClipModel::run_vision(std::span<const float> pixels, std::size_t image_count, core::ThreadPool* pool) const {
+ClipOutputs ClipModel::run_vision(std::span<const float> pixels, std::size_t image_count, core::ThreadPool* pool,
+                                  ClipStates states) const {
     if (!vision_) throw Error(ErrorCode::unsupported, "this CLIP model has no vision tower (model_type '" + model_type_ + "')");
     const ClipVisionConfig& config = vision_config_;
     const std::size_t side = config.image_size;
@@ -430,13 +463,12 @@ ClipOutputs ClipModel::run_vision(std::span<const float> pixels, std::size_t ima
         }
     }
     vision_->encoder.layer_norm(out.last_hidden.data(), image_count * tokens, vision_->pre_norm, out.last_hidden.data(), pool);
-    vision_->encoder.run(out.last_hidden, sequences, /*causal=*/false, pool);
-
-    out.pooled.resize(image_count * dim);
-    for (std::size_t image_idx = 0; image_idx < image_count; ++image_idx) {
-        vision_->encoder.layer_norm(out.last_hidden.data() + image_idx * tokens * dim, 1, vision_->post_norm,
-                                    out.pooled.data() + image_idx * dim, nullptr);
-    }
+    const auto class_tokens = first_token_positions(sequences);
+    const bool pooled_only = states == ClipStates::pooled_token;
+    vision_->encoder.run(out.last_hidden, sequences, /*causal=*/false, pool,
+                         pooled_only ? std::span<const std::size_t>(class_tokens) : std::span<const std::size_t>{});
+    out.pooled = pooled_only ? out.last_hidden : rows_at_positions(out.last_hidden.data(), dim, sequences, class_tokens);
+    vision_->encoder.layer_norm(out.pooled.data(), image_count, vision_->post_norm, out.pooled.data(), pool);
     if (vision_->has_projection) {
         out.features.resize(image_count * output_dim_);
         vision_->projection.forward(out.pooled.data(), image_count, out.features.data(), kernels::Activation::none, pool);

@@ -46,10 +46,15 @@ struct ClipVisionConfig : ClipTowerConfig {
     [[nodiscard]] std::size_t token_count() const { return patches_per_side() * patches_per_side() + 1; }
 };
 
+// Which last hidden states a tower keeps: every token's, or only the pooled token's (the end of
+// text / the class token; its last layer then runs only that row past its attention).
+enum class ClipStates { every_token, pooled_token };
+
 // What one tower computes for a batch (row-major).
 struct ClipOutputs {
     std::vector<float> last_hidden;  // text: after final_layer_norm, token_count x H;
-                                     // vision: encoder output (no post_layernorm), n x tokens x H
+                                     // vision: encoder output (no post_layernorm), n x tokens x H;
+                                     // ClipStates::pooled_token: n x H, the pooled token's row
     std::vector<float> pooled;       // n x H: eos row (text) / post_layernorm(class token) (vision)
     std::vector<float> features;     // n x output_dim: projection(pooled), or pooled without one
 };
@@ -74,11 +79,12 @@ public:
 
     // Errors: unsupported (no text tower), invalid_argument (id outside the vocabulary, empty or
     // longer than max_positions sequence).
-    [[nodiscard]] ClipOutputs run_text(const TokenBatch& batch, core::ThreadPool* pool) const;
+    [[nodiscard]] ClipOutputs run_text(const TokenBatch& batch, core::ThreadPool* pool,
+                                       ClipStates states = ClipStates::every_token) const;
     // pixels: image_count x channels x image_size x image_size floats (CHW per image).
     // Errors: unsupported (no vision tower), invalid_argument (wrong pixel count).
-    [[nodiscard]] ClipOutputs run_vision(std::span<const float> pixels, std::size_t image_count,
-                                         core::ThreadPool* pool) const;
+    [[nodiscard]] ClipOutputs run_vision(std::span<const float> pixels, std::size_t image_count, core::ThreadPool* pool,
+                                         ClipStates states = ClipStates::every_token) const;
 
     struct Tower;
     struct TextTower;

@@ -5,6 +5,7 @@
 // logits 1e-3. Also: every tower in a batch equals the tower alone, and bad input is refused.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
@@ -163,6 +164,46 @@ TEST(ClipGolden, VisionBatchInChunksMatchesGolden) {
         }
         expect_rows_near(out.features, image, 32, outputs["image_features"][image % 3], 1e-4, "image_features");
     }
+}
+
+// ClipStates::pooled_token runs each tower's last layer on the pooled token only: the same
+// features, pooled rows and pooled token states as a full pass, bit for bit, for 3 images (one
+// pass over the pool) and 12 (chunks of whole images), and for the texts.
+TEST(ClipGolden, PooledTokenStatesEqualAFullPass) {
+    const auto store = formats::WeightStore::open_file(kDir / "expected/images.safetensors");
+    const auto pixels = store->floats("pixel_values", {3, 3, 224, 224});
+    std::vector<float> repeated;
+    for (int copy = 0; copy < 4; ++copy) repeated.insert(repeated.end(), pixels.begin(), pixels.end());
+    auto expect_same = [](const ClipOutputs& full, const ClipOutputs& picked, const std::vector<std::size_t>& rows) {
+        EXPECT_EQ(picked.features, full.features);
+        EXPECT_EQ(picked.pooled, full.pooled);
+        ASSERT_EQ(picked.last_hidden.size(), rows.size() * 64);
+        for (std::size_t idx = 0; idx < rows.size(); ++idx) {
+            for (std::size_t d = 0; d < 64; ++d) ASSERT_EQ(picked.last_hidden[idx * 64 + d], full.last_hidden[rows[idx] * 64 + d]);
+        }
+    };
+    for (const std::size_t count : {std::size_t{3}, std::size_t{12}}) {
+        const std::span<const float> images(repeated.data(), count * 3 * 224 * 224);
+        std::vector<std::size_t> class_rows;
+        for (std::size_t image = 0; image < count; ++image) class_rows.push_back(image * 50);
+        expect_same(fixture().clip->run_vision(images, count, &fixture().pool),
+                    fixture().clip->run_vision(images, count, &fixture().pool, ClipStates::pooled_token), class_rows);
+    }
+    const Json inputs = load("text_inputs.json");
+    TokenBatch batch;
+    std::vector<std::size_t> eos_rows;
+    for (std::size_t seq = 0; seq < 4; ++seq) {
+        std::vector<std::int32_t> ids;
+        for (std::size_t pos = 0; pos < inputs["lengths"][seq].get<std::size_t>(); ++pos) ids.push_back(inputs["input_ids"][seq][pos]);
+        const auto& config = fixture().clip->text_config();
+        const auto eos = config.pool_at_argmax() ? std::max_element(ids.begin(), ids.end())
+                                                 : std::find(ids.begin(), ids.end(), config.eos_token_id);
+        ASSERT_NE(eos, ids.end());
+        eos_rows.push_back(batch.token_count() + static_cast<std::size_t>(eos - ids.begin()));
+        batch.add(ids);
+    }
+    expect_same(fixture().clip->run_text(batch, &fixture().pool),
+                fixture().clip->run_text(batch, &fixture().pool, ClipStates::pooled_token), eos_rows);
 }
 
 TEST(ClipGolden, RejectsBadInput) {

@@ -1,5 +1,7 @@
 #include "models/model.hpp"
 
+#include <algorithm>
+
 #include "tessera/error.hpp"
 
 namespace tessera::models {
@@ -14,7 +16,26 @@ void TokenBatch::add(std::span<const std::int32_t> sequence_ids, std::span<const
     }
 }
 
-void TextEncoder::check_batch(const TokenBatch& batch) const {
+std::vector<float> rows_at_positions(const float* rows, std::size_t dim, std::span<const kernels::SequenceSpan> sequences,
+                                     std::span<const std::size_t> positions) {
+    std::vector<float> picked(positions.size() * dim);
+    for (std::size_t seq_idx = 0; seq_idx < positions.size(); ++seq_idx) {
+        std::copy_n(rows + (sequences[seq_idx].first_row + positions[seq_idx]) * dim, dim, picked.data() + seq_idx * dim);
+    }
+    return picked;
+}
+
+std::vector<std::size_t> first_token_positions(std::span<const kernels::SequenceSpan> sequences) {
+    return std::vector<std::size_t>(sequences.size(), 0);
+}
+
+std::vector<std::size_t> last_token_positions(std::span<const kernels::SequenceSpan> sequences) {
+    std::vector<std::size_t> positions;
+    for (const auto& sequence : sequences) positions.push_back(sequence.length == 0 ? 0 : sequence.length - 1);
+    return positions;
+}
+
+void TextEncoder::check_batch(const TokenBatch& batch, std::span<const std::size_t> output_positions) const {
     if (batch.type_ids.size() != batch.ids.size()) {
         throw Error(ErrorCode::invalid_argument, "token batch: " + std::to_string(batch.type_ids.size()) +
                                                      " type ids for " + std::to_string(batch.ids.size()) + " ids");
@@ -52,6 +73,19 @@ void TextEncoder::check_batch(const TokenBatch& batch) const {
             throw Error(ErrorCode::invalid_argument, "token type id " + std::to_string(type_id) + " at position " +
                                                          std::to_string(token_idx) + " is outside [0, " +
                                                          std::to_string(type_limit) + ")");
+        }
+    }
+    if (!output_positions.empty() && output_positions.size() != batch.sequences.size()) {
+        throw Error(ErrorCode::invalid_argument, "token batch: " + std::to_string(output_positions.size()) +
+                                                     " output positions for " +
+                                                     std::to_string(batch.sequences.size()) + " sequences");
+    }
+    for (std::size_t seq_idx = 0; seq_idx < output_positions.size(); ++seq_idx) {
+        if (output_positions[seq_idx] >= batch.sequences[seq_idx].length) {
+            throw Error(ErrorCode::invalid_argument, "token batch: output position " +
+                                                         std::to_string(output_positions[seq_idx]) + " is outside sequence " +
+                                                         std::to_string(seq_idx) + " of " +
+                                                         std::to_string(batch.sequences[seq_idx].length) + " tokens");
         }
     }
 }

@@ -8,7 +8,8 @@
 //   models::TokenBatch batch;                 // sequences packed back to back, no padding
 //   batch.add({101, 7592, 102});
 //   std::vector<float> hidden;                // token_count x hidden_dim
-//   encoder->encode(batch, hidden, &pool);
+//   encoder->encode(batch, {}, hidden, &pool);
+//   encoder->encode(batch, first_tokens, hidden, &pool);  // CLS pooling: sequence_count x hidden_dim
 #pragma once
 
 #include <cstddef>
@@ -89,6 +90,25 @@ struct TokenBatch {
     [[nodiscard]] std::size_t token_count() const { return ids.size(); }
 };
 
+// Row positions[s] of each sequence s of a packed [rows x dim] matrix, in sequence order: the
+// residual rows of a last layer that runs only the rows its caller reads (kernels::attention's
+// query_positions).
+[[nodiscard]] std::vector<float> rows_at_positions(const float* rows, std::size_t dim,
+                                                   std::span<const kernels::SequenceSpan> sequences,
+                                                   std::span<const std::size_t> positions);
+
+// The query positions layer `layer_idx` of `layer_count` computes attention for: every token
+// (empty) before the last layer; the rows the caller reads in the last, because past its
+// attention a layer is per row (TextEncoder::encode's output_positions).
+[[nodiscard]] inline std::span<const std::size_t> last_layer_queries(std::size_t layer_idx, std::size_t layer_count,
+                                                                     std::span<const std::size_t> output_positions) {
+    return layer_idx + 1 == layer_count ? output_positions : std::span<const std::size_t>{};
+}
+
+// Each sequence's first token (CLS pooling, CLIP's class token) or last (last-token pooling).
+[[nodiscard]] std::vector<std::size_t> first_token_positions(std::span<const kernels::SequenceSpan> sequences);
+[[nodiscard]] std::vector<std::size_t> last_token_positions(std::span<const kernels::SequenceSpan> sequences);
+
 class TextEncoder : public Model {
 public:
     [[nodiscard]] virtual std::size_t hidden_dim() const = 0;
@@ -100,16 +120,21 @@ public:
     // Longest sequence the weights can run (special tokens included).
     [[nodiscard]] virtual std::size_t max_tokens() const = 0;
 
-    // Last-layer hidden states of every token, row-major [token_count x hidden_dim]. Safe to call
-    // from several threads at once. Errors: invalid_argument (id or type id out of range, a
-    // sequence longer than max_tokens, an empty sequence).
-    virtual void encode(const TokenBatch& batch, std::vector<float>& hidden, core::ThreadPool* pool) const = 0;
+    // Last-layer hidden states, row-major. `output_positions` empty: every token's,
+    // [token_count x hidden_dim]. Otherwise one position per sequence (first_token_positions for
+    // CLS pooling): only those rows, [sequence_count x hidden_dim] in sequence order, and the last
+    // layer runs only them past its attention (the rest of a layer is per row), which skips ~3/4
+    // of its work; the rows are the ones a full pass gives. Safe to call from several threads at
+    // once. Errors: invalid_argument (id or type id out of range, a sequence longer than
+    // max_tokens, an empty sequence, a position outside its sequence).
+    virtual void encode(const TokenBatch& batch, std::span<const std::size_t> output_positions,
+                        std::vector<float>& hidden, core::ThreadPool* pool) const = 0;
     // Bytes of packed layer weights one forward pass reads (sequence_chunks.hpp: whether a batch
     // may run as chunks, each of which reads them all again).
     [[nodiscard]] virtual std::size_t layer_weight_bytes() const = 0;
 
 protected:
-    void check_batch(const TokenBatch& batch) const;
+    void check_batch(const TokenBatch& batch, std::span<const std::size_t> output_positions) const;
 };
 
 // A TextEncoder whose shape comes from config.json (BERT family, NomicBERT): the accessors are

@@ -80,8 +80,9 @@ public:
         });
     }
 
-    void encode(const TokenBatch& batch, std::vector<float>& hidden, core::ThreadPool* pool) const override {
-        check_batch(batch);
+    void encode(const TokenBatch& batch, std::span<const std::size_t> output_positions, std::vector<float>& hidden,
+                core::ThreadPool* pool) const override {
+        check_batch(batch, output_positions);
         const std::size_t hidden_dim = config_.hidden_dim;
         const std::size_t ffn = config_.ffn_dim;
         const std::size_t token_count = batch.token_count();
@@ -107,17 +108,22 @@ public:
         std::vector<float> up_gate(token_count * 2 * ffn);
         std::vector<float> gated(token_count * ffn);
         const kernels::AttentionShape shape{.head_count = config_.head_count, .head_dim = head_dim_, .precision = precision_};
-        for (const Layer& layer : layers_) {
-            layer.qkv.forward(hidden.data(), token_count, qkv.data(), kernels::Activation::none, pool);
+        std::size_t rows = token_count;
+        for (std::size_t layer_idx = 0; layer_idx < layers_.size(); ++layer_idx) {
+            const Layer& layer = layers_[layer_idx];
+            const auto queries = last_layer_queries(layer_idx, layers_.size(), output_positions);
+            layer.qkv.forward(hidden.data(), rows, qkv.data(), kernels::Activation::none, pool);
             apply_rotary(batch, cos_table, sin_table, qkv.data());
             kernels::attention(qkv.data(), qkv.data() + hidden_dim, qkv.data() + 2 * hidden_dim, 3 * hidden_dim,
-                               batch.sequences, shape, context.data(), hidden_dim, pool);
-            layer.out_proj.forward(context.data(), token_count, projected.data(), kernels::Activation::none, pool);
-            layer_norm(projected.data(), hidden.data(), token_count, layer.norm1, hidden.data(), pool);
-            layer.up_gate.forward(hidden.data(), token_count, up_gate.data(), kernels::Activation::none, pool);
-            kernels::swiglu(up_gate.data(), 2 * ffn, up_gate.data() + ffn, 2 * ffn, token_count, ffn, gated.data(), ffn);
-            layer.fc2.forward(gated.data(), token_count, projected.data(), kernels::Activation::none, pool);
-            layer_norm(projected.data(), hidden.data(), token_count, layer.norm2, hidden.data(), pool);
+                               batch.sequences, shape, context.data(), hidden_dim, pool, queries);
+            if (!queries.empty()) hidden = rows_at_positions(hidden.data(), hidden_dim, batch.sequences, queries);
+            rows = hidden.size() / hidden_dim;
+            layer.out_proj.forward(context.data(), rows, projected.data(), kernels::Activation::none, pool);
+            layer_norm(projected.data(), hidden.data(), rows, layer.norm1, hidden.data(), pool);
+            layer.up_gate.forward(hidden.data(), rows, up_gate.data(), kernels::Activation::none, pool);
+            kernels::swiglu(up_gate.data(), 2 * ffn, up_gate.data() + ffn, 2 * ffn, rows, ffn, gated.data(), ffn);
+            layer.fc2.forward(gated.data(), rows, projected.data(), kernels::Activation::none, pool);
+            layer_norm(projected.data(), hidden.data(), rows, layer.norm2, hidden.data(), pool);
         }
     }
 

@@ -4,9 +4,9 @@
 // single-threaded ("inter-op").
 //
 //   const auto ends = models::plan_sequence_chunks(lengths, pool.thread_count(), encoder.layer_weight_bytes());
-//   if (ends.empty()) encoder.encode(batch, hidden, &pool);            // intra-op
+//   if (ends.empty()) encoder.encode(batch, {}, hidden, &pool);        // intra-op
 //   else models::run_chunks(ends, pool, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
-//       encoder.encode(chunk_batch[chunk], chunk_hidden[chunk], nullptr);  // sequences [begin, end)
+//       encoder.encode(chunk_batch[chunk], {}, chunk_hidden[chunk], nullptr);  // sequences [begin, end)
 //   });
 //
 // TextEmbedder (engine/) chunks its packed batches this way, CLIP's towers their sequences.

@@ -116,7 +116,7 @@ TEST_F(BertIdsGolden, AllRowsInOnePackedBatch) {
     models::TokenBatch batch;
     for (const auto& sequence : golden().sequences) batch.add(sequence);
     std::vector<float> hidden;
-    encoder_->encode(batch, hidden, &pool);
+    encoder_->encode(batch, {}, hidden, &pool);
     ASSERT_EQ(hidden.size(), batch.token_count() * encoder_->hidden_dim());
     for (std::size_t row = 0; row < batch.sequences.size(); ++row) {
         const auto& sequence = batch.sequences[row];
@@ -130,7 +130,7 @@ TEST_F(BertIdsGolden, EachRowAlone) {
         models::TokenBatch batch;
         batch.add(golden().sequences[row]);
         std::vector<float> hidden;
-        encoder_->encode(batch, hidden, &pool);
+        encoder_->encode(batch, {}, hidden, &pool);
         check_row(row, hidden.data(), golden().sequences[row].size());
     }
 }
@@ -141,7 +141,7 @@ TEST_F(BertIdsGolden, ReversedBatchOrderGivesTheSameRows) {
     const auto& sequences = golden().sequences;
     for (auto it = sequences.rbegin(); it != sequences.rend(); ++it) batch.add(*it);
     std::vector<float> hidden;
-    encoder_->encode(batch, hidden, nullptr);
+    encoder_->encode(batch, {}, hidden, nullptr);
     for (std::size_t idx = 0; idx < sequences.size(); ++idx) {
         const auto& sequence = batch.sequences[idx];
         check_row(sequences.size() - 1 - idx, hidden.data() + sequence.first_row * encoder_->hidden_dim(), sequence.length);
@@ -153,7 +153,7 @@ TEST_F(BertIdsGolden, RejectsOutOfRangeIdsAndOverlongSequences) {
     bad_id.add(std::vector<std::int32_t>{101, 30522, 102});
     std::vector<float> hidden;
     try {
-        encoder_->encode(bad_id, hidden, nullptr);
+        encoder_->encode(bad_id, {}, hidden, nullptr);
         FAIL();
     } catch (const Error& err) {
         EXPECT_EQ(err.code(), ErrorCode::invalid_argument);
@@ -161,10 +161,10 @@ TEST_F(BertIdsGolden, RejectsOutOfRangeIdsAndOverlongSequences) {
     }
     models::TokenBatch too_long;
     too_long.add(std::vector<std::int32_t>(513, 101));
-    EXPECT_THROW(encoder_->encode(too_long, hidden, nullptr), Error);
+    EXPECT_THROW(encoder_->encode(too_long, {}, hidden, nullptr), Error);
     models::TokenBatch bad_type;
     bad_type.add(std::vector<std::int32_t>{101, 102}, std::vector<std::int32_t>{0, 2});
-    EXPECT_THROW(encoder_->encode(bad_type, hidden, nullptr), Error);
+    EXPECT_THROW(encoder_->encode(bad_type, {}, hidden, nullptr), Error);
 }
 
 }  // namespace
