@@ -18,6 +18,7 @@
 #include <cmath>
 
 #include "kernels/generic/kernels_impl.hpp"
+#include "kernels/panel_prefetch.hpp"
 
 namespace tessera::kernels::detail {
 
@@ -43,7 +44,7 @@ void gemm_fp32_acc_rows(const char* a, std::size_t a_stride_bytes, std::size_t k
                         LoadB load_b) {
     TESSERA_TILE_ROWS(TESSERA_DECLARE_ROW)
     for (std::size_t k_idx = 0; k_idx < k_count; ++k_idx) {
-        const auto [b0, b1] = load_b(k_idx);
+        const auto [b0, b1] = load_b(k_idx);  // and prefetches the panel ahead
 #define TESSERA_STEP(r)                                                                        \
     if constexpr (r < M) {                                                                     \
         const __m256 a_value = _mm256_broadcast_ss(reinterpret_cast<const float*>(a##r) + k_idx); \
@@ -65,6 +66,7 @@ template <int M>
 void gemm_f32_rows(const char* a, std::size_t a_stride_bytes, const float* b, std::size_t k_count,
                    float* tile) {
     gemm_fp32_acc_rows<M>(a, a_stride_bytes, k_count, tile, [b](std::size_t k_idx) {
+        prefetch_panel_ahead<64>(b + k_idx * 16);
         return WeightPair{_mm256_load_ps(b + k_idx * 16), _mm256_load_ps(b + k_idx * 16 + 8)};
     });
 }
@@ -75,6 +77,7 @@ void gemm_bf16w_rows(const char* a, std::size_t a_stride_bytes, const std::uint1
                      std::size_t k_count, float* tile) {
     gemm_fp32_acc_rows<M>(a, a_stride_bytes, k_count, tile, [b](std::size_t k_idx) {
         const auto* b_row = reinterpret_cast<const __m128i*>(b + k_idx * 16);
+        prefetch_panel_ahead<32>(b_row);
         return WeightPair{_mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_load_si128(b_row)), 16)),
                           _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_load_si128(b_row + 1)), 16))};
     });
@@ -89,6 +92,7 @@ void gemm_int8_rows(const char* a, std::size_t a_stride_bytes, const std::int8_t
     const __m256i ones = _mm256_set1_epi16(1);
     for (std::size_t group = 0; group < k_groups; ++group) {
         const auto* b_group = reinterpret_cast<const __m256i*>(b + group * 64);
+        prefetch_panel_ahead<64>(b_group);
 #define TESSERA_STEP(r)                                                                          \
     if constexpr (r < M) {                                                                       \
         const __m256i a_quad = _mm256_set1_epi32(reinterpret_cast<const std::int32_t*>(a##r)[group]); \

@@ -35,7 +35,7 @@ void gemm_bf16_12x32_rows(const char* a, std::size_t a_stride_bytes, const std::
     for (std::size_t group = 0; group < k_groups; ++group) {
         const __m512bh b0 = (__m512bh)_mm512_load_si512(b + group * 64);
         const __m512bh b1 = (__m512bh)_mm512_load_si512(b + group * 64 + 32);
-        prefetch_panel_ahead(b + group * 64);
+        prefetch_panel_ahead<128>(b + group * 64);
 #define TESSERA_STEP(r)                                                     \
     if constexpr (r < M) {                                                  \
         const __m512bh a_pair = (__m512bh)_mm512_set1_epi32(a##r[group]);   \

@@ -44,7 +44,7 @@ void gemm_int8_12x32_rows(const char* a, std::size_t a_stride_bytes, const std::
     for (std::size_t group = 0; group < k_groups; ++group) {
         const __m512i b0 = _mm512_load_si512(b + group * 128);
         const __m512i b1 = _mm512_load_si512(b + group * 128 + 64);
-        prefetch_panel_ahead(b + group * 128);
+        prefetch_panel_ahead<128>(b + group * 128);
 #define TESSERA_STEP(r)                                       \
     if constexpr (r < M) {                                    \
         const __m512i a_quad = _mm512_set1_epi32(a##r[group]); \

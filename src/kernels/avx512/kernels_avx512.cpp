@@ -52,7 +52,7 @@ void gemm_f32_12x32_rows(const char* a, std::size_t a_stride_bytes, const float*
     for (std::size_t k_idx = 0; k_idx < k_count; ++k_idx) {
         const __m512 b0 = _mm512_load_ps(b + k_idx * 32);
         const __m512 b1 = _mm512_load_ps(b + k_idx * 32 + 16);
-        prefetch_panel_ahead(b + k_idx * 32);
+        prefetch_panel_ahead<128>(b + k_idx * 32);
 #define TESSERA_STEP(r)                                        \
     if constexpr (r < M) {                                     \
         const __m512 a_value = _mm512_set1_ps(a##r[k_idx]);    \
@@ -73,7 +73,7 @@ void gemm_bf16w_10x32_rows(const char* a, std::size_t a_stride_bytes, const std:
     for (std::size_t group = 0; group < k_groups; ++group) {
         const __m512i pairs0 = _mm512_load_si512(b + group * 32);
         const __m512i pairs1 = _mm512_load_si512(b + group * 32 + 16);
-        prefetch_panel_ahead(b + group * 32);
+        prefetch_panel_ahead<128>(b + group * 32);
         const __m512 even0 = _mm512_castsi512_ps(_mm512_slli_epi32(pairs0, 16));
         const __m512 even1 = _mm512_castsi512_ps(_mm512_slli_epi32(pairs1, 16));
         const __m512 odd0 = _mm512_castsi512_ps(_mm512_and_si512(pairs0, high_half));

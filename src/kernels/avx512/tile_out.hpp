@@ -1,5 +1,5 @@
 // What the AVX-512 12x32 micro-kernels share (kernels_avx512.cpp, gemm_int8.cpp, gemm_bf16.cpp):
-// the weight panel prefetch and TileOut, where a tile's rows go.
+// the weight panel prefetch (panel_prefetch.hpp) and TileOut, where a tile's rows go.
 #pragma once
 
 #include <immintrin.h>
@@ -8,27 +8,10 @@
 #include <cstdint>
 
 #include "kernels/isa_kernels.hpp"
+#include "kernels/panel_prefetch.hpp"
 #include "kernels/vec_math.hpp"
 
 namespace tessera::kernels::detail {
-
-// How far ahead of its K step a micro-kernel prefetches its weight panel (all four AVX-512
-// kernels read 128 bytes of panel per step, so 4 KB is 32 steps). Without it the kernels waited on
-// weights streamed from L3: a 16-row tile over 40 MB of fp32 panels ran at ~50 GFLOP/s per core
-// (the L2 streamer does not run far enough ahead), with it at 110-130; end to end (ab.py, one run,
-// 5 rounds) MiniLM-L6 fp32 +13% on 32 x 128 tokens and +9% on one 16-token query, bf16 +8% / +12%,
-// int8 +2% / +9%. 2 KB and 8 KB ahead measured the same or slower. Panels are contiguous, so past
-// a panel's end this fetches the start of the next one, which the same task usually reads next.
-inline constexpr std::size_t kPanelPrefetchBytes = 4096;
-
-// The two cache lines of panel a K step at `step` will read kPanelPrefetchBytes later.
-// (An address, not pointer arithmetic: past the last panel it points outside the allocation, which a
-// prefetch may touch but a pointer may not.)
-inline void prefetch_panel_ahead(const void* step) {
-    const auto* ahead = reinterpret_cast<const char*>(reinterpret_cast<std::uintptr_t>(step) + kPanelPrefetchBytes);
-    _mm_prefetch(ahead, _MM_HINT_T0);
-    _mm_prefetch(ahead + 64, _MM_HINT_T0);
-}
 
 // Where a 12x32 tile's rows go: the tile (row stride 32), or, when the caller set epilogue.y
 // (stores_output), the output rows themselves with the bias and the activation applied while they
