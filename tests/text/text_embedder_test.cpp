@@ -69,6 +69,24 @@ void expect_error(Fn&& fn, ErrorCode code, std::vector<std::string> fragments) {
     }
 }
 
+// 48 texts of 3..25 tokens: a batch that two threads run as chunks of whole sequences.
+std::vector<std::string> chunked_texts() {
+    std::vector<std::string> texts;
+    for (std::size_t idx = 0; idx < 48; ++idx) {
+        std::string text = "text " + std::to_string(idx);
+        for (std::size_t word = 0; word < (idx * 7) % 23; ++word) text += " word" + std::to_string(word);
+        texts.push_back(text);
+    }
+    return texts;
+}
+
+bool takes_chunked_path(TextEmbedder& embedder, const std::vector<std::string>& texts) {
+    std::vector<std::size_t> lengths;
+    for (const auto& input : embedder.tokenize(texts)) lengths.push_back(input.ids.size());
+    std::sort(lengths.rbegin(), lengths.rend());
+    return !models::plan_sequence_chunks(lengths, 2, 0).empty();
+}
+
 class BatchEqualsSingle : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(BatchEqualsSingle, MixedLengths) {
@@ -95,17 +113,8 @@ TEST_P(BatchEqualsSingle, MixedLengths) {
 TEST_P(BatchEqualsSingle, ChunkedBatchMatchesIntraOpSingles) {
     const auto dir = make_model("batch_" + GetParam(), tiny(GetParam()));
     auto embedder = TextEmbedder::open(dir, {.thread_count = 2});
-    std::vector<std::string> texts;
-    for (std::size_t idx = 0; idx < 48; ++idx) {
-        std::string text = "text " + std::to_string(idx);
-        for (std::size_t word = 0; word < (idx * 7) % 23; ++word) text += " word" + std::to_string(word);
-        texts.push_back(text);
-    }
-    const auto tokenized = embedder->tokenize(texts);
-    std::vector<std::size_t> lengths;
-    for (const auto& input : tokenized) lengths.push_back(input.ids.size());
-    std::sort(lengths.rbegin(), lengths.rend());
-    ASSERT_FALSE(models::plan_sequence_chunks(lengths, 2, 0).empty()) << "the batch must take the chunked path";
+    const std::vector<std::string> texts = chunked_texts();
+    ASSERT_TRUE(takes_chunked_path(*embedder, texts)) << "the batch must take the chunked path";
 
     const Matrix together = embedder->embed(texts);
     ASSERT_EQ(together.rows(), texts.size());
@@ -163,6 +172,29 @@ TEST_P(PoolingModes, MatchTokenStates) {
         const auto expected = reference_pool(states[idx].hidden, GetParam());
         double worst = 0;
         for (std::size_t d = 0; d < expected.size(); ++d) worst = std::max(worst, std::fabs(expected[d] - raw.row(idx)[d]));
+        EXPECT_LT(worst, 1e-5) << GetParam() << " text " << idx;
+    }
+}
+
+// CLS and last-token pooling run the last layer on the pooled rows only (models::TextEncoder::
+// encode's output_positions), here through the chunked path of a 48-text batch on two threads
+// and the intra-op path of one text: the same vectors as pooling the full token states.
+TEST_P(PoolingModes, ChunkedAndSingleMatchTokenStates) {
+    auto spec = tiny("bert");
+    spec.pooling = GetParam();
+    const auto dir = make_model("pool_" + GetParam(), spec);
+    auto embedder = TextEmbedder::open(dir, {.thread_count = 2});
+    const std::vector<std::string> texts = chunked_texts();
+    ASSERT_TRUE(takes_chunked_path(*embedder, texts));
+    const auto states = embedder->token_states(texts);
+    const Matrix raw = embedder->embed(texts, {.normalize = false});
+    for (std::size_t idx = 0; idx < texts.size(); ++idx) {
+        const Matrix alone = embedder->embed(std::span<const std::string>(&texts[idx], 1), {.normalize = false});
+        const auto expected = reference_pool(states[idx].hidden, GetParam());
+        double worst = 0;
+        for (std::size_t d = 0; d < expected.size(); ++d) {
+            worst = std::max({worst, std::fabs(expected[d] - raw.row(idx)[d]), std::fabs(expected[d] - alone.row(0)[d])});
+        }
         EXPECT_LT(worst, 1e-5) << GetParam() << " text " << idx;
     }
 }
