@@ -47,7 +47,6 @@ std::string lowercase(std::string_view text) {
     return out;
 }
 
-// tokenizer_config.json model_max_length, when it is a sane number (HF writes 1e30 for "none").
 // Which last-layer rows a pooling reads: every token's, or only each sequence's first (CLS) or
 // last (last-token) row, in which case the encoder's last layer runs only that row past its
 // attention (models::TextEncoder::encode's output_positions).
@@ -71,6 +70,7 @@ std::vector<std::size_t> output_positions(const models::TokenBatch& batch, Poole
     return {};
 }
 
+// tokenizer_config.json model_max_length, when it is a sane number (HF writes 1e30 for "none").
 std::optional<std::size_t> tokenizer_model_max_length(const std::filesystem::path& model_dir) {
     const auto path = model_dir / "tokenizer_config.json";
     if (!std::filesystem::exists(path)) return std::nullopt;

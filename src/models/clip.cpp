@@ -42,8 +42,9 @@ void read_tower(const Json& raw, const std::filesystem::path& path, const std::s
     tower.head_count = formats::optional_size(raw, "num_attention_heads", heads, path, prefix);
     if (raw.contains("layer_norm_eps") && raw["layer_norm_eps"].is_number()) tower.layer_norm_eps = raw["layer_norm_eps"].get<double>();
     if (raw.contains("hidden_act") && raw["hidden_act"].is_string()) tower.hidden_act = raw["hidden_act"].get<std::string>();
-    if (tower.hidden_dim == 0 || tower.ffn_dim == 0 || tower.head_count == 0) {
-        throw Error(ErrorCode::corrupt, path.string() + ": " + prefix + "hidden_size/intermediate_size/num_attention_heads must be positive");
+    if (tower.hidden_dim == 0 || tower.ffn_dim == 0 || tower.head_count == 0 || tower.layer_count == 0) {
+        throw Error(ErrorCode::corrupt, path.string() + ": " + prefix +
+                                            "hidden_size/intermediate_size/num_attention_heads/num_hidden_layers must be positive");
     }
     if (tower.hidden_dim % tower.head_count != 0) {
         throw Error(ErrorCode::corrupt, path.string() + ": " + prefix + "num_attention_heads: " + std::to_string(tower.head_count) +
@@ -167,7 +168,7 @@ struct ClipModel::Tower {
                 const auto chunk_positions =
                     output_positions.empty() ? output_positions : output_positions.subspan(begin, end - begin);
                 run_rows(hidden.data() + first_row * dim, rows, chunk, causal, nullptr, chunk_positions,
-                         picked.data() + begin * dim);
+                         output_positions.empty() ? nullptr : picked.data() + begin * dim);
             });
         }
         if (!output_positions.empty()) hidden.swap(picked);

@@ -206,6 +206,21 @@ TEST(ClipGolden, PooledTokenStatesEqualAFullPass) {
                 fixture().clip->run_text(batch, &fixture().pool, ClipStates::pooled_token), eos_rows);
 }
 
+// A tower without layers is not a model (and would have no last layer to prune).
+TEST(ClipGolden, RejectsATowerWithoutLayers) {
+    for (const char* tower : {"text_config", "vision_config"}) {
+        auto config = formats::read_model_config(kDir / "config.json");
+        config.raw[tower]["num_hidden_layers"] = 0;
+        try {
+            (void)build_model(config, formats::WeightStore::open_model_dir(kDir), {});
+            FAIL() << tower;
+        } catch (const Error& err) {
+            EXPECT_EQ(err.code(), ErrorCode::corrupt) << err.what();
+            EXPECT_NE(std::string(err.what()).find("num_hidden_layers"), std::string::npos) << err.what();
+        }
+    }
+}
+
 TEST(ClipGolden, RejectsBadInput) {
     TokenBatch too_long;
     too_long.add(std::vector<std::int32_t>(78, 320));
