@@ -414,6 +414,7 @@ int run(int argc, char** argv) {
             flop_per_pass = per_image * image_count;
         } else {
             const auto& info = text->info();
+            // engine::pooled_rows' rule, from the public ModelInfo (modes joined with '+').
             const bool pooled_row_only = info.pooling == "cls" || info.pooling == "last_token";
             for (const auto& batch : workload["batches"]) {
                 std::vector<tessera::TokenizedText> inputs;

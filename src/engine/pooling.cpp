@@ -56,6 +56,15 @@ void pool_sequence(const float* hidden, std::size_t token_count, std::size_t hid
     }
 }
 
+PooledRows pooled_rows(std::span<const formats::PoolingMode> modes) {
+    const auto only = [&](formats::PoolingMode mode) {
+        return !modes.empty() && std::all_of(modes.begin(), modes.end(), [&](auto each) { return each == mode; });
+    };
+    if (only(formats::PoolingMode::cls)) return PooledRows::first_token;
+    if (only(formats::PoolingMode::last_token)) return PooledRows::last_token;
+    return PooledRows::every_token;
+}
+
 void finish_embedding(std::span<const float> pooled, std::size_t dimensions, bool normalize, std::span<float> out) {
     const std::size_t kept = dimensions == 0 ? pooled.size() : std::min(dimensions, pooled.size());
     std::copy_n(pooled.begin(), kept, out.begin());

@@ -24,6 +24,12 @@ namespace tessera::engine {
 void pool_sequence(const float* hidden, std::size_t token_count, std::size_t hidden_dim,
                    std::span<const formats::PoolingMode> modes, std::size_t skipped_tokens, float* out);
 
+// Which hidden rows a pooling reads: every token's, or only each sequence's first (CLS) or last
+// (last-token) row. With one of the latter the encoder's last layer runs only that row past its
+// attention (models::TextEncoder::encode's output_positions), and pool_sequence gets that one row.
+enum class PooledRows { every_token, first_token, last_token };
+[[nodiscard]] PooledRows pooled_rows(std::span<const formats::PoolingMode> modes);
+
 // Keeps the first `dimensions` values (0 = all) and L2-normalises them if asked, into `out`
 // (which has exactly the kept size).
 void finish_embedding(std::span<const float> pooled, std::size_t dimensions, bool normalize, std::span<float> out);

@@ -47,20 +47,9 @@ std::string lowercase(std::string_view text) {
     return out;
 }
 
-// Which last-layer rows a pooling reads: every token's, or only each sequence's first (CLS) or
-// last (last-token) row, in which case the encoder's last layer runs only that row past its
-// attention (models::TextEncoder::encode's output_positions).
-enum class PooledRows { every_token, first_token, last_token };
+using engine::PooledRows;
 
-PooledRows pooled_rows(std::span<const formats::PoolingMode> modes) {
-    const auto only = [&](formats::PoolingMode mode) {
-        return !modes.empty() && std::all_of(modes.begin(), modes.end(), [&](auto each) { return each == mode; });
-    };
-    if (only(formats::PoolingMode::cls)) return PooledRows::first_token;
-    if (only(formats::PoolingMode::last_token)) return PooledRows::last_token;
-    return PooledRows::every_token;
-}
-
+// What to ask the encoder for (TextEncoder::encode's output_positions) when the pooling reads `rows`.
 std::vector<std::size_t> output_positions(const models::TokenBatch& batch, PooledRows rows) {
     switch (rows) {
         case PooledRows::every_token: return {};
@@ -228,7 +217,7 @@ public:
         const std::size_t out_dim = options.dimensions == 0 ? pooled_size : options.dimensions;
         Matrix result(inputs.size(), out_dim);
         std::vector<float> pooled(pooled_size);
-        run_batches(inputs, options, pooled_rows(st_.pooling_modes),
+        run_batches(inputs, options, engine::pooled_rows(st_.pooling_modes),
                     [&](std::size_t input_idx, const float* hidden, std::size_t token_count) {
             engine::pool_sequence(hidden, token_count, encoder_->hidden_dim(), st_.pooling_modes,
                                   st_.include_prompt ? 0 : inputs[input_idx].prompt_token_count, pooled.data());
